@@ -1,0 +1,50 @@
+"""Embedded MongoDB-wire server (mongoeco over SQLite), run as a child process.
+
+This file is executed by the Python 3.13 interpreter of `.venv-db`, which has
+`mongoeco` and `pymongo` but not the hub's own dependencies: import only the
+standard library and mongoeco here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+
+async def _serve(path: str | None, host: str, port: int) -> None:
+    from mongoeco.wire import AsyncMongoEcoProxyServer
+
+    engine = None
+    if path:
+        from mongoeco.engines import SQLiteEngine
+
+        engine = SQLiteEngine(path)
+    server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
+    address = await server.start()
+    bound_port = address[1] if isinstance(address, tuple) else port
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # The parent reads this line to learn the port (port=0 lets the OS choose).
+    print(f"READY {host} {bound_port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="mongoeco MongoDB-wire server")
+    parser.add_argument("--path", help="SQLite file; omit for an in-memory database")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    asyncio.run(_serve(args.path, args.host, args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
