@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import os
 import sys
 
 
-async def _serve(path: str | None, host: str, port: int) -> None:
+async def _serve(path: str | None, host: str, port: int, watch_stdin: bool) -> None:
     from mongoeco.wire import AsyncMongoEcoProxyServer
 
     engine = None
@@ -23,11 +24,14 @@ async def _serve(path: str | None, host: str, port: int) -> None:
         engine = SQLiteEngine(path)
     server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
     address = await server.start()
-    bound_port = address[1] if isinstance(address, tuple) else port
+    bound_port = address.port
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if watch_stdin:
+        # The parent holds our stdin open; EOF means it died without stopping us.
+        loop.add_reader(0, _on_stdin, stop)
     # The parent reads this line to learn the port (port=0 lets the OS choose).
     print(f"READY {host} {bound_port}", flush=True)
     try:
@@ -36,13 +40,24 @@ async def _serve(path: str | None, host: str, port: int) -> None:
         await server.close()
 
 
+def _on_stdin(stop: asyncio.Event) -> None:
+    try:
+        data = os.read(0, 4096)
+    except OSError:
+        data = b""
+    if not data:
+        asyncio.get_running_loop().remove_reader(0)
+        stop.set()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mongoeco MongoDB-wire server")
     parser.add_argument("--path", help="SQLite file; omit for an in-memory database")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.path, args.host, args.port))
+    asyncio.run(_serve(args.path, args.host, args.port, args.watch_stdin))
     return 0
 
 

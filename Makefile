@@ -1,0 +1,77 @@
+# 12345 Hub — the two commands a new machine needs are `make demo` and `make test`.
+# Every target is idempotent: finished steps are skipped on the next run (stamp files).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+VENV_DB  := .venv-db
+PY       := $(VENV)/bin/python
+HUB_STAMP := $(VENV)/.installed
+DB_STAMP  := $(VENV_DB)/.installed
+APT_PACKAGES := chromium fonts-wqy-microhei espeak-ng sox
+PYTEST_ARGS ?=
+
+.PHONY: help demo serve test deps venv venv-db lint format bench clean rasa
+
+help:
+	@echo "make demo    set up and run the hub with demo data (prints URLs and logins)"
+	@echo "make test    set up and run the whole test suite"
+	@echo "make lint    ruff check + format check"
+	@echo "make bench   run the benchmarks (tables in bench/RESULTS.md)"
+	@echo "make rasa    build the optional Rasa sidecar venv (.venv-rasa, Python 3.10)"
+
+demo: venv venv-db
+	$(VENV)/bin/hub demo
+
+serve: venv venv-db
+	$(VENV)/bin/hub serve
+
+test: deps venv venv-db
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+venv: $(HUB_STAMP)
+venv-db: $(DB_STAMP)
+
+# Main runtime (Python 3.11). torch is pinned first to the CPU wheel on disk: anything that
+# pulls torch later (sentence-transformers) must not fetch a multi-GB CUDA build.
+$(HUB_STAMP): requirements/hub.txt requirements/constraints.txt pyproject.toml
+	@py=$$(scripts/find-python 3.11) || exit 1; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements/hub.txt -c requirements/constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+# Embedded database (Python 3.13): mongoeco's wire server needs pymongo beside it, or it
+# closes every connection at the first `hello`.
+$(DB_STAMP): requirements/db.txt requirements/db-constraints.txt
+	@py=$$(scripts/find-python 3.13) || exit 1; \
+	  [ -x $(VENV_DB)/bin/python ] || $$py -m venv $(VENV_DB)
+	$(VENV_DB)/bin/python -m pip install -q --upgrade pip
+	$(VENV_DB)/bin/python -m pip install -q -r requirements/db.txt -c requirements/db-constraints.txt
+	@touch $@
+
+# System packages the tests need: a browser with a CJK font, speech synthesis, sound tools.
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: venv venv-db
+	$(PY) -m bench.cases
+
+clean:
+	rm -rf $(VENV) $(VENV_DB) .venv-rasa var .pytest_cache .ruff_cache

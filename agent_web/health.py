@@ -1,0 +1,24 @@
+"""GET /healthz: is the hub usable, and which parts are degraded."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agent_web.keys import DB_KIND, HEALTH_PROBES, MONGO_CLIENT
+from mongo.client import ping
+
+
+async def healthz(request: web.Request) -> web.Response:
+    up = await ping(request.app[MONGO_CLIENT], timeout_s=2.0)
+    body = {
+        "status": "ok" if up else "degraded",
+        "database": {"status": "up" if up else "down", "kind": request.app[DB_KIND]},
+    }
+    for name, probe in request.app[HEALTH_PROBES].items():
+        body[name] = await probe()
+    return web.json_response(body, status=200 if up else 503)
+
+
+def add_routes(app: web.Application) -> None:
+    app.setdefault(HEALTH_PROBES, {})
+    app.router.add_get("/healthz", healthz)

@@ -1,0 +1,83 @@
+"""The composition root: builds every concrete class and wires it into one aiohttp app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from agent_web import health
+from agent_web.errors import translate_errors
+from agent_web.keys import (
+    CASE_DESK,
+    CASES,
+    CLOCK,
+    CUSTOMERS,
+    DB,
+    DB_KIND,
+    HEALTH_PROBES,
+    MESSAGES,
+    MONGO_CLIENT,
+    SETTINGS,
+    TAXONOMY,
+)
+from hub.clock import Clock, SystemClock
+from hub.settings import Settings
+from mongo.cases import MongoCaseRepository
+from mongo.client import Database, connect, wait_until_up
+from mongo.customers import MongoCustomerRepository
+from mongo.indexes import ensure_indexes
+from mongo.messages import MongoMessageRepository
+from mongo.taxonomy import MongoTaxonomyRepository
+from routing.cases import CaseDesk
+from routing.sla import DuePolicy
+from routing.taxonomy import Taxonomy, load_taxonomy_file
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, db_kind: str = "mongodb"
+) -> web.Application:
+    """The hub's web application. settings.mongo_url must point at a running server."""
+    if settings.mongo_url is None:
+        raise ValueError("create_app needs settings.mongo_url (start the embedded database first)")
+    app = web.Application(middlewares=[translate_errors], client_max_size=10 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[DB_KIND] = db_kind
+    app[HEALTH_PROBES] = {}
+    app.cleanup_ctx.append(open_mongo)
+    health.add_routes(app)
+    return app
+
+
+async def open_mongo(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    assert settings.mongo_url is not None
+    client, db = connect(settings.mongo_url, settings.mongo_db)
+    await wait_until_up(client, timeout_s=30)
+    await ensure_indexes(db)
+    app[MONGO_CLIENT] = client
+    app[DB] = db
+    app[CUSTOMERS] = MongoCustomerRepository(db)
+    app[MESSAGES] = MongoMessageRepository(db)
+    cases = MongoCaseRepository(db)
+    app[CASES] = cases
+    app[TAXONOMY] = [await load_taxonomy(db, settings)]
+    app[CASE_DESK] = CaseDesk(cases, lambda: app[TAXONOMY][0], DuePolicy(), app[CLOCK])
+    log.info("mongo.ready", extra={"db": settings.mongo_db})
+    yield
+    client.close()
+
+
+async def load_taxonomy(db: Database, settings: Settings) -> Taxonomy:
+    """The stored taxonomy; seeded from the shipped file the first time."""
+    repo = MongoTaxonomyRepository(db)
+    categories = await repo.all()
+    if not categories:
+        categories = load_taxonomy_file(settings.taxonomy_data)
+        await repo.replace_all(categories)
+        log.info("taxonomy.seeded", extra={"categories": len(categories)})
+    return Taxonomy(categories)

@@ -1,0 +1,131 @@
+"""The `hub` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hub.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        print(f"hub: {e}", file=sys.stderr)
+        return 2
+    from hub.logs import setup_logging
+
+    setup_logging(settings.hub_log_level)
+    try:
+        return int(args.run(args, settings) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hub", description="12345 Hub: omnichannel hotline hub")
+    sub = p.add_subparsers(metavar="command")
+
+    db = sub.add_parser("db", help="run the embedded MongoDB-wire server in the foreground")
+    db.add_argument("--path", type=Path, help="SQLite file (default: HUB_DB_PATH)")
+    db.add_argument("--host", default="127.0.0.1")
+    db.add_argument("--port", type=int, default=27017)
+    db.set_defaults(run=_cmd_db)
+
+    serve = sub.add_parser("serve", help="run the hub (starts the embedded database if needed)")
+    serve.set_defaults(run=_cmd_serve)
+
+    demo = sub.add_parser("demo", help="seed demo data, run the hub and print URLs and logins")
+    demo.set_defaults(run=_cmd_demo)
+
+    ev = sub.add_parser("eval", help="evaluate the bot").add_subparsers(metavar="what")
+    ev_kb = ev.add_parser("kb", help="knowledge-base retrieval on a YAML query set")
+    ev_kb.add_argument("--queries", type=Path, required=True)
+    ev_kb.add_argument("--json", action="store_true", help="print one JSON object")
+    ev_kb.set_defaults(run=_cmd_eval_kb)
+    ev_nlu = ev.add_parser("nlu", help="intent/entity parsing on a Rasa NLU YAML test file")
+    ev_nlu.add_argument("--test", type=Path, required=True)
+    ev_nlu.add_argument("--backend", choices=["embedded", "rasa"], default="embedded")
+    ev_nlu.add_argument("--json", action="store_true", help="print one JSON object")
+    ev_nlu.set_defaults(run=_cmd_eval_nlu)
+    return p
+
+
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.embedded_db import _SERVER_SCRIPT
+
+    path = args.path or settings.hub_db_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    python = settings.db_python()
+    argv = [
+        str(python),
+        str(_SERVER_SCRIPT),
+        "--path",
+        str(path),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
+    os.execv(python, argv)  # noqa: S606 - replace this process: signals go straight to the server
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.serve import run_server
+
+    asyncio.run(run_server(settings, demo=False))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.serve import run_server
+
+    asyncio.run(run_server(settings, demo=True))
+    return 0
+
+
+def _print_result(result: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key:>20}: {value}")
+
+
+def _cmd_eval_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.evaluation import run_eval
+
+    result = run_eval(
+        args.queries,
+        kb_data=settings.kb_data,
+        embedder_spec=settings.kb_embedder,
+        thresholds=settings.kb_thresholds,
+    )
+    _print_result(result, args.json)
+    return 0
+
+
+def _cmd_eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from nlu.evaluation import run_eval
+
+    result = run_eval(
+        args.test, backend=args.backend, nlu_data=settings.nlu_data, rasa_url=settings.rasa_url
+    )
+    _print_result(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

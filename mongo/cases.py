@@ -1,0 +1,219 @@
+"""Cases in MongoDB.
+
+A transition is one atomic update guarded by the version the caller read (optimistic
+concurrency): it sets the changed fields and pushes the audit event onto the case in the same
+write, so a case and its own audit trail can never disagree, with or without transactions.
+The `case_events` collection then gets a copy of the event for cross-case audit queries;
+its (case_number, seq) key makes that copy idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import date
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from mongo.client import Database
+from mongo.counters import MongoCounters
+from routing.case_model import (
+    Case,
+    CaseEvent,
+    CaseState,
+    CaseType,
+    EmergencyContact,
+    ExtensionState,
+    Satisfaction,
+)
+from routing.errors import CaseNotFound, StaleWrite
+
+# Fields a transition may change; everything else is fixed at creation.
+_MUTABLE = (
+    "state",
+    "department",
+    "due_at",
+    "extension",
+    "extension_days",
+    "supervised",
+    "accepted_at",
+    "closed_at",
+    "satisfaction",
+    "reply",
+    "category",
+    "title",
+    "description",
+    "address",
+    "priority",
+    "tags",
+)
+
+
+class MongoCaseRepository:
+    def __init__(self, db: Database) -> None:
+        self._col = db["cases"]
+        self._events = db["case_events"]
+        self._counters = MongoCounters(db)
+
+    async def next_number(self, day: date) -> str:
+        stamp = day.strftime("%Y%m%d")
+        n = await self._counters.next(f"case:{stamp}")
+        return f"{stamp}-{n:06d}"
+
+    async def add(self, case: Case) -> Case:
+        await self._col.insert_one(_case_to_doc(case))
+        for event in case.events:
+            await self._copy_event(case.number, event)
+        return case
+
+    async def get(self, number: str) -> Case:
+        doc = await self._col.find_one({"number": number})
+        if doc is None:
+            raise CaseNotFound(number)
+        return _case_from_doc(doc)
+
+    async def save(self, case: Case, before: Case) -> Case:
+        """Write case's changes since before, and its new events, if the stored version is
+        still before.version.
+
+        Raises StaleWrite when someone else wrote first, CaseNotFound when it is gone.
+        """
+        new_doc, old_doc = _case_to_doc(case), _case_to_doc(before)
+        changed = {k: new_doc[k] for k in _MUTABLE if new_doc[k] != old_doc[k]}
+        update: dict[str, Any] = {"$set": changed | {"version": case.version}}
+        new_events = [e for e in case.events if e.seq > before.version]
+        if new_events:
+            update["$push"] = {"events": {"$each": [_event_to_doc(e) for e in new_events]}}
+        result = await self._col.update_one(
+            {"number": case.number, "version": before.version}, update
+        )
+        if result.matched_count == 0:
+            await self.get(case.number)  # raises CaseNotFound if it is gone
+            raise StaleWrite(f"case {case.number}", before.version)
+        for event in new_events:
+            await self._copy_event(case.number, event)
+        return case
+
+    async def set_links(self, number: str, linked: tuple[str, ...]) -> None:
+        await self._col.update_one(
+            {"number": number}, {"$addToSet": {"linked": {"$each": list(linked)}}}
+        )
+
+    async def find_for_customer(self, customer_id: str, *, limit: int = 50) -> list[Case]:
+        cursor = self._col.find({"customer_id": customer_id}).sort("created_at", DESCENDING)
+        return [_case_from_doc(d) async for d in cursor.limit(limit)]
+
+    async def find_open(
+        self, *, department: str | None = None, state: CaseState | None = None, limit: int = 200
+    ) -> list[Case]:
+        query: dict[str, Any] = {"state": state.value if state else {"$ne": CaseState.CLOSED.value}}
+        if department:
+            query["department"] = department
+        cursor = self._col.find(query).sort("due_at", 1).limit(limit)
+        return [_case_from_doc(d) async for d in cursor]
+
+    async def audit_trail(self, number: str) -> list[CaseEvent]:
+        """Events of one case from the cross-case audit collection, in order."""
+        cursor = self._events.find({"case_number": number}).sort("seq", 1)
+        return [_event_from_doc(d) async for d in cursor]
+
+    async def _copy_event(self, number: str, event: CaseEvent) -> None:
+        doc = _event_to_doc(event) | {"case_number": number}
+        with suppress(DuplicateKeyError):  # a retried copy of an event already recorded
+            await self._events.insert_one(doc)
+
+
+def _event_to_doc(e: CaseEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "action": e.action,
+        "actor": e.actor,
+        "at": e.at,
+        "from": e.from_state.value if e.from_state else None,
+        "to": e.to_state.value,
+        "comment": e.comment,
+        "data": dict(e.data),
+    }
+
+
+def _event_from_doc(d: Mapping[str, Any]) -> CaseEvent:
+    return CaseEvent(
+        seq=d["seq"],
+        action=d["action"],
+        actor=d["actor"],
+        at=d["at"],
+        from_state=CaseState(d["from"]) if d.get("from") else None,
+        to_state=CaseState(d["to"]),
+        comment=d.get("comment", ""),
+        data=tuple(sorted((d.get("data") or {}).items())),
+    )
+
+
+def _case_to_doc(c: Case) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "type": c.type.value,
+        "state": c.state.value,
+        "title": c.title,
+        "description": c.description,
+        "category": list(c.category),
+        "customer_id": c.customer_id,
+        "conversation_id": c.conversation_id,
+        "channel": c.channel,
+        "contact_phone": c.contact_phone,
+        "address": c.address,
+        "department": c.department,
+        "priority": c.priority,
+        "created_at": c.created_at,
+        "due_at": c.due_at,
+        "version": c.version,
+        "extension": c.extension.value,
+        "extension_days": c.extension_days,
+        "supervised": c.supervised,
+        "emergency_contacts": [
+            {"name": e.name, "phone": e.phone, "relation": e.relation} for e in c.emergency_contacts
+        ],
+        "remind_at": c.remind_at,
+        "linked": list(c.linked),
+        "tags": sorted(c.tags),
+        "accepted_at": c.accepted_at,
+        "closed_at": c.closed_at,
+        "satisfaction": c.satisfaction.value if c.satisfaction else None,
+        "reply": c.reply,
+        "events": [_event_to_doc(e) for e in c.events],
+    }
+
+
+def _case_from_doc(d: Mapping[str, Any]) -> Case:
+    return Case(
+        number=d["number"],
+        type=CaseType(d["type"]),
+        state=CaseState(d["state"]),
+        title=d["title"],
+        description=d.get("description", ""),
+        category=tuple(d.get("category", ())),
+        customer_id=d.get("customer_id"),
+        conversation_id=d.get("conversation_id"),
+        channel=d.get("channel", ""),
+        contact_phone=d.get("contact_phone"),
+        address=d.get("address", ""),
+        department=d.get("department"),
+        priority=d.get("priority", 0),
+        created_at=d["created_at"],
+        due_at=d["due_at"],
+        version=d["version"],
+        extension=ExtensionState(d.get("extension", "none")),
+        extension_days=d.get("extension_days"),
+        supervised=d.get("supervised", False),
+        emergency_contacts=tuple(EmergencyContact(**e) for e in d.get("emergency_contacts", [])),
+        remind_at=d.get("remind_at"),
+        linked=tuple(d.get("linked", ())),
+        tags=frozenset(d.get("tags", ())),
+        accepted_at=d.get("accepted_at"),
+        closed_at=d.get("closed_at"),
+        satisfaction=Satisfaction(d["satisfaction"]) if d.get("satisfaction") else None,
+        reply=d.get("reply", ""),
+        events=tuple(_event_from_doc(e) for e in d.get("events", [])),
+    )

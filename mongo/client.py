@@ -1,0 +1,43 @@
+"""One motor client per process, and the database it points at."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo.errors import PyMongoError
+from pymongo.uri_parser import parse_uri
+
+Database = AsyncIOMotorDatabase[dict[str, Any]]
+Client = AsyncIOMotorClient[dict[str, Any]]
+
+DEFAULT_DB_NAME = "hub"
+
+
+def connect(
+    url: str, db_name: str | None = None, *, timeout_ms: int = 5000
+) -> tuple[Client, Database]:
+    """A client and the database named in the URL (or db_name, or 'hub')."""
+    client: Client = AsyncIOMotorClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, uuidRepresentation="standard"
+    )
+    name = db_name or parse_uri(url).get("database") or DEFAULT_DB_NAME
+    return client, client[name]
+
+
+async def ping(client: Client, *, timeout_s: float = 2.0) -> bool:
+    """True when the server answers ping within timeout_s."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await client.admin.command("ping")
+    except (PyMongoError, TimeoutError):
+        return False
+    return True
+
+
+async def wait_until_up(client: Client, *, timeout_s: float = 30.0) -> None:
+    """Wait for ping; raise TimeoutError if the server does not answer in time."""
+    async with asyncio.timeout(timeout_s):
+        while not await ping(client, timeout_s=1.0):  # noqa: ASYNC110 - polling a remote server
+            await asyncio.sleep(0.1)

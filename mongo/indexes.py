@@ -1,0 +1,51 @@
+"""Every index the hub relies on, the unique idempotency keys included.
+
+`ensure_indexes` runs at start and is idempotent: creating an index that exists is a no-op.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING as ASC
+from pymongo import DESCENDING as DESC
+from pymongo import IndexModel
+
+from mongo.client import Database
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "customers": [
+        # A merged-away customer keeps an empty identity list: leave it out of the unique index.
+        IndexModel(
+            [("identity_keys", ASC)],
+            unique=True,
+            name="identity_unique",
+            partialFilterExpression={"identity_keys.0": {"$exists": True}},
+        ),
+        IndexModel([("merged_into", ASC)], name="merged_into"),
+    ],
+    "conversations": [
+        IndexModel([("customer_id", ASC), ("updated_at", DESC)], name="customer_recent"),
+        IndexModel([("state", ASC), ("queue", ASC)], name="state_queue"),
+    ],
+    "messages": [
+        IndexModel([("channel", ASC), ("external_id", ASC)], unique=True, name="channel_external"),
+        IndexModel([("conversation_id", ASC), ("_id", ASC)], name="conversation_order"),
+    ],
+    "cases": [
+        IndexModel([("number", ASC)], unique=True, name="number_unique"),
+        IndexModel([("customer_id", ASC), ("created_at", DESC)], name="customer_recent"),
+        IndexModel([("state", ASC), ("due_at", ASC)], name="state_due"),
+        IndexModel([("department", ASC), ("state", ASC)], name="department_state"),
+    ],
+    "case_events": [
+        IndexModel([("case_number", ASC), ("seq", ASC)], unique=True, name="case_seq"),
+        IndexModel([("actor", ASC), ("at", DESC)], name="actor_recent"),
+    ],
+    "agents": [IndexModel([("login", ASC)], unique=True, name="login_unique")],
+    "departments": [IndexModel([("code", ASC)], unique=True, name="code_unique")],
+    "taxonomy": [IndexModel([("code", ASC)], unique=True, name="code_unique")],
+}
+
+
+async def ensure_indexes(db: Database) -> None:
+    for collection, models in INDEXES.items():
+        await db[collection].create_indexes(models)

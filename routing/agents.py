@@ -1,0 +1,56 @@
+"""Agents, supervisors, department staff and admins: who they are and what they can do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    DEPARTMENT = "department"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    login: str
+    name: str
+    roles: frozenset[Role]
+    skills: Mapping[str, int] = field(default_factory=dict)  # skill -> level 1..10
+    max_chats: int = 3
+    department: str | None = None  # department staff belong to one department
+    active: bool = True
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles or Role.ADMIN in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    code: str
+    name: str
+    phone: str | None = None  # E.164, for case notifications by SMS
+    parent: str | None = None
+    active: bool = True
+
+
+class AgentRepository(Protocol):
+    async def get(self, login: str) -> Agent: ...
+
+    async def all(self) -> list[Agent]: ...
+
+    async def upsert(self, agent: Agent, *, password_hash: str | None = None) -> None: ...
+
+    async def password_hash(self, login: str) -> str | None: ...
+
+
+class DepartmentRepository(Protocol):
+    async def get(self, code: str) -> Department: ...
+
+    async def all(self) -> list[Department]: ...
+
+    async def upsert(self, department: Department) -> None: ...

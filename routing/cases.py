@@ -1,0 +1,165 @@
+"""Opening cases and moving them through the workflow: the one place that writes cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Protocol
+
+from hub.clock import Clock
+from hub.phone import PhoneNumber
+from routing.case_model import Case, CaseEvent, CaseState, CaseType, NewCase
+from routing.case_workflow import CaseCommand, apply_command
+from routing.errors import InvalidInput, StaleWrite
+from routing.sla import LOCAL_TZ, DuePolicy
+from routing.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+
+
+class CaseRepository(Protocol):
+    async def next_number(self, day: date) -> str:
+        """A new unique number YYYYMMDD-NNNNNN from an atomic counter for that local day."""
+        ...
+
+    async def add(self, case: Case) -> Case: ...
+
+    async def get(self, number: str) -> Case:
+        """Raises CaseNotFound."""
+        ...
+
+    async def save(self, case: Case, before: Case) -> Case:
+        """Store case's changes since before. Raises StaleWrite when the stored version is
+        no longer before.version (someone else wrote first)."""
+        ...
+
+    async def set_links(self, number: str, linked: tuple[str, ...]) -> None: ...
+
+    async def find_for_customer(self, customer_id: str, *, limit: int = 50) -> list[Case]: ...
+
+    async def audit_trail(self, number: str) -> list[CaseEvent]: ...
+
+
+class CaseDesk:
+    """Opens cases and applies workflow commands with optimistic concurrency."""
+
+    def __init__(
+        self,
+        repo: CaseRepository,
+        taxonomy: Callable[[], Taxonomy],
+        due: DuePolicy,
+        clock: Clock,
+    ) -> None:
+        self._repo = repo
+        self._taxonomy = taxonomy
+        self._due = due
+        self._clock = clock
+
+    async def open(self, new: NewCase, actor: str) -> Case:
+        """Validate and store a new case in state new. Raises InvalidInput, UnknownCategory."""
+        _validate_new(new)
+        category = self._taxonomy().validate_path(new.category)
+        now = self._clock.now()
+        number = await self._repo.next_number(now.astimezone(LOCAL_TZ).date())
+        created = CaseEvent(1, "create", actor, now, None, CaseState.NEW)
+        case = Case(
+            number=number,
+            type=new.type,
+            state=CaseState.NEW,
+            title=new.title.strip(),
+            description=new.description.strip(),
+            category=category,
+            customer_id=new.customer_id,
+            conversation_id=new.conversation_id,
+            channel=new.channel,
+            contact_phone=_phone(new.contact_phone),
+            address=new.address.strip(),
+            department=new.department,
+            priority=new.priority if new.type is not CaseType.EMERGENCY else max(new.priority, 100),
+            created_at=now,
+            due_at=self._due.due_at(new.type, now, new.remind_at),
+            version=1,
+            emergency_contacts=new.emergency_contacts,
+            remind_at=new.remind_at,
+            linked=tuple(dict.fromkeys(new.linked)),
+            tags=new.tags,
+            events=(created,),
+        )
+        await self._repo.add(case)
+        for other in case.linked:
+            await self._repo.set_links(other, (number,))
+        log.info("case.opened", extra={"case": number, "type": new.type.value, "actor": actor})
+        return case
+
+    async def act(
+        self, number: str, cmd: CaseCommand, *, expected_version: int | None = None
+    ) -> Case:
+        """Apply cmd to the stored case.
+
+        expected_version is the version the user saw; if the case changed since, StaleWrite is
+        raised instead of silently overwriting their colleague's work.
+        """
+        case = await self._repo.get(number)
+        if expected_version is not None and expected_version != case.version:
+            raise StaleWrite(f"case {number}", expected_version)
+        after = apply_command(case, cmd, self._clock.now(), self._due)
+        await self._repo.save(after, case)
+        log.info(
+            "case.transition",
+            extra={"case": number, "action": cmd.action.value, "to": after.state.value},
+        )
+        return after
+
+    async def link(self, number: str, other: str) -> Case:
+        """Link two cases about the same event (both ways)."""
+        if number == other:
+            raise InvalidInput("a case cannot be linked to itself")
+        await self._repo.get(other)
+        await self._repo.set_links(number, (other,))
+        await self._repo.set_links(other, (number,))
+        return await self._repo.get(number)
+
+    async def edit_category(
+        self, number: str, codes: tuple[str, ...], *, actor: str, expected_version: int
+    ) -> Case:
+        """Re-categorise a case (an audited change like any other)."""
+        case = await self._repo.get(number)
+        if expected_version != case.version:
+            raise StaleWrite(f"case {number}", expected_version)
+        path = self._taxonomy().validate_path(codes)
+        event = CaseEvent(
+            case.version + 1,
+            "recategorize",
+            actor,
+            self._clock.now(),
+            case.state,
+            case.state,
+            data=(("category", "/".join(path)),),
+        )
+        after = replace(case, category=path, version=event.seq, events=(*case.events, event))
+        return await self._repo.save(after, case)
+
+
+def _validate_new(new: NewCase) -> None:
+    if not new.title.strip():
+        raise InvalidInput("a case needs a title")
+    if len(new.title) > MAX_TITLE or len(new.description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"title ≤ {MAX_TITLE} and description ≤ {MAX_DESCRIPTION} characters")
+    if new.type is CaseType.TODO and new.remind_at is None:
+        raise InvalidInput("a todo case needs a reminder time (remind_at)")
+    if new.type is CaseType.EMERGENCY and not (new.emergency_contacts or new.contact_phone):
+        raise InvalidInput("an emergency case needs a contact phone or emergency contacts")
+
+
+def _phone(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return PhoneNumber.parse(text).e164
+    except ValueError as e:
+        raise InvalidInput("contact phone is not a valid phone number") from e
