@@ -8,13 +8,18 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from routing.errors import Conflict, HubError, InvalidInput, NotFound
+from routing.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-STATUS: dict[type[HubError], int] = {NotFound: 404, Conflict: 409, InvalidInput: 400}
+STATUS: dict[type[HubError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 400,
+    NotAllowed: 403,
+}
 
 
 def json_error(status: int, reason: str, error: str = "bad_request") -> web.Response:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import os
+import signal
 import sys
 
 

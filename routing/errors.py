@@ -79,3 +79,12 @@ class DepartmentNotFound(NotFound):
 class AlreadyMerged(Conflict):
     def __init__(self, customer_id: str, into_id: str) -> None:
         super().__init__(f"customer {customer_id} was already merged into {into_id}")
+
+
+class ConversationNotFound(NotFound):
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"conversation {conversation_id} does not exist")
+
+
+class NotAllowed(HubError):
+    """The actor may not do this (403 at the HTTP edge)."""

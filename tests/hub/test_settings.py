@@ -52,7 +52,7 @@ def test_invalid_values_fail_fast_naming_the_variable(
 
 def test_unknown_hub_variable_is_refused(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HUB_PROT", "8080")
-    with pytest.raises(SettingsError, match="unknown setting.*HUB_PROT"):
+    with pytest.raises(SettingsError, match=r"unknown setting.*HUB_PROT"):
         load_settings()
 
 
