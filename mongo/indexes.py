@@ -40,9 +40,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("case_number", ASC), ("seq", ASC)], unique=True, name="case_seq"),
         IndexModel([("actor", ASC), ("at", DESC)], name="actor_recent"),
     ],
+    "agent_sessions": [IndexModel([("login", ASC), ("at", DESC)], name="login_recent")],
     "agents": [IndexModel([("login", ASC)], unique=True, name="login_unique")],
     "departments": [IndexModel([("code", ASC)], unique=True, name="code_unique")],
-    "taxonomy": [IndexModel([("code", ASC)], unique=True, name="code_unique")],
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -39,6 +40,31 @@ class MongoMessageRepository:
         self, conversation_id: str, *, after: str | None = None, limit: int = 100
     ) -> list[StoredMessage]:
         query: dict[str, Any] = {"conversation_id": conversation_id}
+        if after:
+            query["_id"] = {"$gt": after}
+        cursor = self._col.find(query).sort("_id", 1).limit(limit)
+        return [_message_from_doc(d) async for d in cursor]
+
+    async def last_at(self, conversation_id: str) -> datetime | None:
+        cursor = self._col.find({"conversation_id": conversation_id}, {"created_at": 1})
+        docs = await cursor.sort("_id", -1).limit(1).to_list(1)
+        return docs[0]["created_at"] if docs else None
+
+    async def find_many(self, channel: str, external_ids: list[str]) -> list[StoredMessage]:
+        cursor = self._col.find({"channel": channel, "external_id": {"$in": external_ids}})
+        return sorted([_message_from_doc(d) async for d in cursor], key=lambda m: m.id)
+
+    async def pending_outbound(self, limit: int = 1000) -> list[StoredMessage]:
+        cursor = self._col.find({"direction": "out", "delivery": "pending"}).limit(limit)
+        return [_message_from_doc(d) async for d in cursor]
+
+    async def list_for_customer(
+        self, customer_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[StoredMessage]:
+        """Messages of all the customer's conversations, oldest first, after a message id."""
+        conversations = self._col.database["conversations"]
+        ids = [d["_id"] async for d in conversations.find({"customer_id": customer_id}, {"_id": 1})]
+        query: dict[str, Any] = {"conversation_id": {"$in": ids}}
         if after:
             query["_id"] = {"$gt": after}
         cursor = self._col.find(query).sort("_id", 1).limit(limit)

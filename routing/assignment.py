@@ -73,7 +73,7 @@ class Acd:
         presence: Presence,
         clock: Clock,
         scheduler: Scheduler,
-        record: AssignmentLog,
+        record: AssignmentLog | None,
         bus: EventBus,
         rng: random.Random | None = None,
     ) -> None:
@@ -83,7 +83,7 @@ class Acd:
         self.stats = AcdStats()
         self._clock = clock
         self._timers = scheduler
-        self._record = record
+        self._record: AssignmentLog = record or _Unbound()
         self._bus = bus
         self._rng = rng or random.Random()
         self._offers: dict[str, Offer] = {}
@@ -92,6 +92,10 @@ class Acd:
         self._handle_time = {name: config.default_handle_time_s for name in config.queues}
         self._dispatching = False
         self._again = False
+
+    def bind(self, record: AssignmentLog) -> None:
+        """Where assignments are recorded (set once the router's desk exists)."""
+        self._record: AssignmentLog = record or _Unbound()
 
     # ---------------------------------------------------------------- conversations
 
@@ -467,3 +471,11 @@ class Acd:
         if seat is None:
             raise KeyError(f"agent {login} is not registered")
         return seat
+
+
+class _Unbound:
+    async def assigned(self, entry: QueueEntry, agent: str) -> bool:
+        raise RuntimeError("Acd.bind() was not called")
+
+    async def requeued(self, entry: QueueEntry, reason: str) -> None:
+        raise RuntimeError("Acd.bind() was not called")

@@ -10,8 +10,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hub.yaml_io import load_yaml
 from routing.acd import Strategy
 from routing.business_hours import BusinessHours
 from routing.errors import InvalidInput
@@ -81,7 +80,7 @@ class RoutingConfig:
 
 
 def load_routing_config(path: Path, calendar: WorkCalendar | None = None) -> RoutingConfig:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path) or {}
     cal = calendar or _calendar(data.get("calendar") or {})
     hours = {name: _hours(spec, cal) for name, spec in (data.get("hours") or {}).items()}
     queues: dict[str, QueueConfig] = {}

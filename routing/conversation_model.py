@@ -55,6 +55,7 @@ class Conversation:
     reply_to: str = ""  # channel address of the customer (openid, phone, chat id, visitor id)
     rating: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
+    pending: str = ""  # a small dialog the bot is in: after_hours, leave_message, callback_phone
 
     @property
     def is_open(self) -> bool:
@@ -70,10 +71,14 @@ class ConversationRepository(Protocol):
 
     async def latest_for_customer(self, customer_id: str) -> Conversation | None: ...
 
-    async def update(self, conversation: Conversation, before: Conversation) -> Conversation:
-        """Store changes if the stored version is still before.version, else StaleWrite."""
+    async def for_customer(self, customer_id: str, *, limit: int = 20) -> list[Conversation]: ...
+
+    async def save(self, conversation: Conversation) -> None: ...
+
+    async def assign_if_waiting(
+        self, conversation_id: str, agent: str, at: datetime
+    ) -> Conversation | None:
+        """Atomically assign a waiting conversation; None if it is no longer waiting."""
         ...
 
     async def in_states(self, states: frozenset[ConversationState]) -> list[Conversation]: ...
-
-    async def for_customer(self, customer_id: str, *, limit: int = 20) -> list[Conversation]: ...

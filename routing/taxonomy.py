@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from hub.yaml_io import load_yaml
 from routing.errors import InvalidInput, UnknownCategory
 
 MAX_DEPTH = 4
@@ -88,7 +87,7 @@ def _check_node(cat: Category, known: Mapping[str, Category]) -> None:
 
 def load_taxonomy_file(path: Path) -> list[Category]:
     """Read the nested YAML shape of hub/data/taxonomy.yaml into flat categories."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    data = load_yaml(path) or []
     out: list[Category] = []
     _flatten(data, None, 1, out, path)
     Taxonomy(out)  # validates

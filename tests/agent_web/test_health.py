@@ -2,10 +2,13 @@ from aiohttp.test_utils import TestClient
 
 from hub.app import create_app
 from hub.settings import Settings
+from tests.fakes.bot import FakeBot
 
 
 async def test_healthz_reports_the_database_up(aiohttp_client, settings: Settings):
-    client: TestClient = await aiohttp_client(create_app(settings, db_kind="embedded"))
+    client: TestClient = await aiohttp_client(
+        create_app(settings, db_kind="embedded", bot=FakeBot())
+    )
     resp = await client.get("/healthz")
     assert resp.status == 200
     body = await resp.json()
@@ -14,14 +17,15 @@ async def test_healthz_reports_the_database_up(aiohttp_client, settings: Setting
 
 
 async def test_unknown_api_path_is_a_json_404(aiohttp_client, settings: Settings):
-    client: TestClient = await aiohttp_client(create_app(settings))
+    client: TestClient = await aiohttp_client(create_app(settings, bot=FakeBot()))
     resp = await client.get("/api/v1/nope")
     assert resp.status == 404
     assert (await resp.json())["error"] == "not_found"
 
 
 async def test_app_seeds_the_taxonomy_once(aiohttp_client, settings: Settings, mongo_client):
-    await aiohttp_client(create_app(settings))
-    await aiohttp_client(create_app(settings))
-    count = await mongo_client[settings.mongo_db]["taxonomy"].count_documents({})
-    assert count == 239
+    await aiohttp_client(create_app(settings, bot=FakeBot()))
+    await aiohttp_client(create_app(settings, bot=FakeBot()))
+    doc = await mongo_client[settings.mongo_db]["taxonomy"].find_one({})
+    assert len(doc["categories"]) == 239
+    assert doc["version"] == 1

@@ -16,8 +16,12 @@ from routing.presence import AgentStatus
 from tests.fakes.routing import AcdRig, make_rig
 
 QUEUES = [
-    QueueConfig("general", "综合", Strategy.LEAST_RECENT, overflow_after_s=120, widen_skills=("water",)),
-    QueueConfig("water", "供水", Strategy.ROUND_ROBIN, overflow_after_s=90, overflow_queue="general"),
+    QueueConfig(
+        "general", "综合", Strategy.LEAST_RECENT, overflow_after_s=120, widen_skills=("water",)
+    ),
+    QueueConfig(
+        "water", "供水", Strategy.ROUND_ROBIN, overflow_after_s=90, overflow_queue="general"
+    ),
     QueueConfig("emergency", "紧急", Strategy.RING_ALL, auto_accept=False, offer_timeout_s=15),
     QueueConfig("complaint", "投诉", Strategy.FEWEST, auto_accept=False, offer_timeout_s=20),
 ]
@@ -42,7 +46,11 @@ class AcdMachine(RuleBasedStateMachine):
         self.n_agents += 1
         run(self.rig.agent(f"a{self.n_agents}", skills, max_chats))
 
-    @rule(queue=st.sampled_from([q.name for q in QUEUES]), priority=st.sampled_from([0, 50, 1000]), voice=st.booleans())
+    @rule(
+        queue=st.sampled_from([q.name for q in QUEUES]),
+        priority=st.sampled_from([0, 50, 1000]),
+        voice=st.booleans(),
+    )
     def arrive(self, queue: str, priority: int, voice: bool) -> None:
         self.n_conv += 1
         media = Media.VOICE if voice else Media.CHAT
@@ -51,7 +59,9 @@ class AcdMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.n_agents > 0)
     @rule(data=st.data())
     def finish_one(self, data: st.DataObject) -> None:
-        serving = [(s.login, c) for s in self.rig.acd.presence.seats.values() for c in s.chats | s.calls]
+        serving = [
+            (s.login, c) for s in self.rig.acd.presence.seats.values() for c in s.chats | s.calls
+        ]
         if serving:
             login, cid = data.draw(st.sampled_from(sorted(serving)))
             self.closed.add(cid)
@@ -78,7 +88,9 @@ class AcdMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), accept=st.booleans())
     def answer_offer(self, data: st.DataObject, accept: bool) -> None:
-        offers = sorted((cid, login) for cid, o in self.rig.acd._offers.items() for login in o.agents)
+        offers = sorted(
+            (cid, login) for cid, o in self.rig.acd._offers.items() for login in o.agents
+        )
         if offers:
             cid, login = data.draw(st.sampled_from(offers))
             run(self.rig.acd.accept(login, cid) if accept else self.rig.acd.decline(login, cid))
@@ -106,7 +118,9 @@ class AcdMachine(RuleBasedStateMachine):
                 places[cid] = seat.login
         for name, queue in self.rig.acd.queues.items():
             for entry in queue:
-                assert entry.conversation_id not in places, f"{entry.conversation_id} queued and served"
+                assert entry.conversation_id not in places, (
+                    f"{entry.conversation_id} queued and served"
+                )
                 places[entry.conversation_id] = name
         for cid in self.rig.acd._offers:
             assert cid not in places, f"{cid} offered and queued/served"
@@ -131,9 +145,9 @@ class AcdMachine(RuleBasedStateMachine):
                         for e in q
                         if any(e.accepts_skill(s) for s in seat.skills)
                     )
-                    assert not free or blocked_by_call or by_queue[name].strategy is Strategy.MANUAL, (
-                        f"{entry.conversation_id} waits while {seat.login} is free"
-                    )
+                    assert (
+                        not free or blocked_by_call or by_queue[name].strategy is Strategy.MANUAL
+                    ), f"{entry.conversation_id} waits while {seat.login} is free"
 
     def teardown(self) -> None:
         """Liveness: with every agent back and ready, everything waiting gets served."""
@@ -162,17 +176,26 @@ class AcdMachine(RuleBasedStateMachine):
                 for e in q
                 if any(e.accepts_skill(skill) for skill in skills)  # capacity exists for it
             ]
-            assert not leftover and not acd._offers, f"never served: {leftover}"
+            assert not leftover, f"never served: {leftover}"
+            assert not acd._offers
 
         run(drain())
 
 
-AcdMachine.TestCase.settings = settings(max_examples=int(__import__("os").environ.get("ACD_EXAMPLES", "60")), stateful_step_count=40, deadline=None)
+AcdMachine.TestCase.settings = settings(
+    max_examples=int(__import__("os").environ.get("ACD_EXAMPLES", "60")),
+    stateful_step_count=40,
+    deadline=None,
+)
 TestAcdProperties = AcdMachine.TestCase
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([0, 50, 1000]), st.integers(0, 600)), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0, 50, 1000]), st.integers(0, 600)), min_size=1, max_size=30
+    )
+)
 def test_one_agent_serves_in_priority_then_fifo_order(arrivals: list[tuple[int, int]]):
     """With one single-chat agent, each conversation served is the head of the queue then."""
 

@@ -1,0 +1,431 @@
+"""What agents and supervisors do to conversations, and how the ACD's decisions land."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from routing import replies
+from routing.agents import Agent, AgentRepository, Role
+from routing.conversation_model import WAITING, WITH_AGENT, Conversation, ConversationState
+from routing.errors import Conflict, InvalidInput, NotAllowed
+from routing.events import (
+    ConversationAssigned,
+    ConversationClosed,
+    ConversationUnassigned,
+    MessageAdded,
+)
+from routing.ids import new_id
+from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
+from routing.presence import AgentStatus
+from routing.router import Router
+from routing.waiting import QueueEntry
+
+log = logging.getLogger(__name__)
+
+
+class PresenceLog(Protocol):
+    async def record(self, login: str, status: str, at: datetime) -> None:
+        """Keep sign-in, sign-out and status changes for reports."""
+        ...
+
+
+class AgentDesk:
+    def __init__(self, router: Router, agents: AgentRepository, presence_log: PresenceLog) -> None:
+        self.router = router
+        self._agents_repo = agents
+        self._presence_log = presence_log
+        self._agents: dict[str, Agent] = {}
+        router.acd.bind(self)
+
+    # ---------------------------------------------------------------- AssignmentLog
+
+    async def assigned(self, entry: QueueEntry, agent: str) -> bool:
+        r = self.router
+        conv = await r.book.assign_if_waiting(entry.conversation_id, agent, r.clock.now())
+        if conv is None:
+            return False
+        name = self._agents[agent].name if agent in self._agents else agent
+        await self._tell_customer(
+            conv, replies.ASSIGNED.format(agent=name), key=f"assigned:{agent}:{entry.seq}"
+        )
+        return True
+
+    async def requeued(self, entry: QueueEntry, reason: str) -> None:
+        r = self.router
+        conv = await r.book.get(entry.conversation_id)
+        await r.book.put(
+            replace(
+                conv,
+                state=ConversationState.QUEUED,
+                queue=entry.queue,
+                priority=entry.priority,
+                queued_at=entry.queued_at,
+                agent=None,
+                updated_at=r.clock.now(),
+            )
+        )
+        r.agent_answered(conv.id)
+        if reason in ("no_reply", "disconnected"):
+            await self._tell_customer(
+                conv, "正在为您转接其他客服，请稍候。", key=f"requeued:{entry.seq}:{reason}"
+            )
+
+    # ---------------------------------------------------------------- presence
+
+    async def load_agents(self) -> None:
+        for agent in await self._agents_repo.all():
+            self._agents[agent.login] = agent
+            if agent.active:
+                self.router.acd.register(agent)
+
+    def agent(self, login: str) -> Agent:
+        agent = self._agents.get(login)
+        if agent is None or not agent.active:
+            raise NotAllowed(f"{login} is not an active agent")
+        return agent
+
+    async def refresh_agent(self, login: str) -> None:
+        agent = await self._agents_repo.get(login)
+        self._agents[login] = agent
+        self.router.acd.register(agent)
+
+    async def set_status(self, login: str, status: AgentStatus) -> None:
+        self.agent(login)
+        await self.router.acd.set_status(login, status)
+        await self._presence_log.record(login, status.value, self.router.clock.now())
+
+    async def connected(self, login: str) -> None:
+        await self.router.acd.connection_restored(login)
+
+    async def disconnected(self, login: str) -> None:
+        await self.router.acd.connection_lost(login)
+
+    # ---------------------------------------------------------------- offers
+
+    async def accept(self, login: str, conversation_id: str) -> Conversation:
+        if not await self.router.acd.accept(login, conversation_id):
+            raise Conflict(f"conversation {conversation_id} is no longer offered to {login}")
+        return await self.router.book.get(conversation_id)
+
+    async def decline(self, login: str, conversation_id: str) -> None:
+        await self.router.acd.decline(login, conversation_id)
+
+    async def pick(self, login: str, conversation_id: str) -> Conversation:
+        self.agent(login)
+        if not await self.router.acd.pick(login, conversation_id):
+            raise Conflict(f"conversation {conversation_id} cannot be picked by {login} now")
+        return await self.router.book.get(conversation_id)
+
+    # ---------------------------------------------------------------- messages
+
+    async def reply(
+        self, login: str, conversation_id: str, text: str, client_id: str
+    ) -> StoredMessage | None:
+        """Send text to the customer. client_id makes a retried send a no-op (returns None)."""
+        conv = await self._serving(login, conversation_id)
+        text = _clean(text, self.router.config.max_text_chars)
+        self.router.agent_answered(conv.id)
+        stored = await self.router.outbox.send(
+            conv,
+            text,
+            sender=SenderKind.AGENT,
+            sender_id=login,
+            sender_name=self.agent(login).name,
+            external_id=f"agent:{login}:{client_id}",
+            message_id=new_id(),
+        )
+        if stored is not None:
+            self.router.book.touch(conv.id, stored.created_at)
+            self._announce(conv, stored)
+        return stored
+
+    async def note(
+        self, login: str, conversation_id: str, text: str, *, whisper: bool = False
+    ) -> StoredMessage:
+        """An internal note (agents only); a supervisor's whisper is a note to the agent."""
+        conv = await self.router.book.get(conversation_id)
+        if whisper:
+            self._require(login, Role.SUPERVISOR)
+        elif not self._may_act(login, conv):
+            raise NotAllowed(f"{login} does not serve conversation {conversation_id}")
+        text = _clean(text, self.router.config.max_text_chars)
+        stored = StoredMessage(
+            id=new_id(),
+            conversation_id=conv.id,
+            customer_id=conv.customer_id,
+            channel="internal",
+            external_id=new_id(),
+            direction=Direction.OUTBOUND,
+            sender=SenderKind.AGENT,
+            sender_id=login,
+            text=text,
+            created_at=self.router.clock.now(),
+            kind="whisper" if whisper else "note",
+            delivery=DeliveryState.SENT,
+            meta=(("internal", "1"),),
+        )
+        await self.router.messages.add(stored)
+        self._announce(conv, stored, internal=True)
+        return stored
+
+    # ---------------------------------------------------------------- moving conversations
+
+    async def transfer_to_agent(
+        self, login: str, conversation_id: str, target: str, note: str = ""
+    ) -> Conversation:
+        conv = await self._serving(login, conversation_id)
+        target_seat = self.router.acd.presence.seat(target)
+        self.agent(target)
+        if target_seat is None or not (target_seat.connected and target_seat.can_take(conv.media)):
+            raise Conflict(f"{target} cannot take a conversation now")
+        if note:
+            await self.note(login, conversation_id, f"转接备注：{note}")
+        entry = self.router.acd.detach(login, conversation_id) or _entry(conv)
+        self.router.bus.publish(
+            ConversationUnassigned(self.router.clock.now(), conv.id, login, "transferred")
+        )
+        conv = await self.router.book.put(
+            replace(conv, agent=target, updated_at=self.router.clock.now())
+        )
+        self.router.acd.attach(target, entry)
+        await self.router.acd.dispatch()  # login has room again
+        await self._tell_customer(
+            conv,
+            replies.ASSIGNED.format(agent=self.agent(target).name),
+            key=f"transfer:{target}:{new_id()}",
+        )
+        self.router.bus.publish(
+            ConversationAssigned(self.router.clock.now(), conv.id, target, conv.queue or "")
+        )
+        return conv
+
+    async def transfer_to_queue(
+        self, login: str, conversation_id: str, queue: str, note: str = ""
+    ) -> Conversation:
+        conv = await self._serving(login, conversation_id)
+        cfg = self.router.config.queue(queue)
+        if note:
+            await self.note(login, conversation_id, f"转接备注：{note}")
+        entry = self.router.acd.detach(login, conversation_id) or _entry(conv)
+        entry.queue = cfg.name
+        entry.excluded = {login}
+        self.router.bus.publish(
+            ConversationUnassigned(self.router.clock.now(), conv.id, login, "transferred")
+        )
+        await self.requeued(entry, "transferred")
+        await self._tell_customer(
+            conv, replies.TRANSFERRED.format(queue=cfg.title), key=f"toqueue:{entry.seq}:{new_id()}"
+        )
+        await self.router.acd.enqueue(entry, at_head=True)
+        return await self.router.book.get(conversation_id)
+
+    async def invite(self, login: str, conversation_id: str, expert: str) -> Conversation:
+        conv = await self._serving(login, conversation_id)
+        self.agent(expert)
+        if expert in conv.participants or expert == conv.agent:
+            return conv
+        conv = await self.router.book.put(replace(conv, participants=(*conv.participants, expert)))
+        await self.note(login, conversation_id, f"邀请{self.agent(expert).name}加入会话")
+        return conv
+
+    async def leave(self, login: str, conversation_id: str) -> Conversation:
+        conv = await self.router.book.get(conversation_id)
+        if login not in conv.participants:
+            raise NotAllowed(f"{login} is not a participant of {conversation_id}")
+        return await self.router.book.put(
+            replace(conv, participants=tuple(p for p in conv.participants if p != login))
+        )
+
+    async def take_over(self, supervisor: str, conversation_id: str) -> Conversation:
+        self._require(supervisor, Role.SUPERVISOR)
+        conv = await self.router.book.get(conversation_id)
+        if conv.state not in WITH_AGENT or not conv.agent:
+            raise Conflict(f"conversation {conversation_id} is not with an agent")
+        previous = conv.agent
+        entry = self.router.acd.detach(previous, conversation_id) or _entry(conv)
+        self.router.bus.publish(
+            ConversationUnassigned(self.router.clock.now(), conv.id, previous, "taken_over")
+        )
+        conv = await self.router.book.put(
+            replace(conv, agent=supervisor, updated_at=self.router.clock.now())
+        )
+        if self.router.acd.presence.seat(supervisor) is not None:
+            self.router.acd.attach(supervisor, entry)
+        await self.router.acd.dispatch()  # the previous agent has room again
+        self.router.bus.publish(
+            ConversationAssigned(self.router.clock.now(), conv.id, supervisor, conv.queue or "")
+        )
+        return conv
+
+    async def hand_back(self, login: str, conversation_id: str) -> Conversation:
+        """The agent returns the customer to the bot."""
+        conv = await self._serving(login, conversation_id)
+        self.router.acd.detach(login, conversation_id)
+        self.router.bus.publish(
+            ConversationUnassigned(self.router.clock.now(), conv.id, login, "handed_to_bot")
+        )
+        conv = await self.router.book.put(
+            replace(
+                conv,
+                state=ConversationState.BOT,
+                agent=None,
+                participants=(),
+                updated_at=self.router.clock.now(),
+            )
+        )
+        self.router.agent_answered(conv.id)
+        await self.router.acd.dispatch()
+        await self._tell_customer(conv, replies.BACK_TO_BOT, key=f"bot:{new_id()}")
+        return conv
+
+    async def end(self, login: str, conversation_id: str) -> Conversation:
+        """The talk is over; the agent writes notes (wrap-up), then closes."""
+        conv = await self._serving(login, conversation_id)
+        conv = await self.router.book.put(
+            replace(conv, state=ConversationState.WRAP_UP, updated_at=self.router.clock.now())
+        )
+        self.router.agent_answered(conv.id)
+        when = self.router.clock.now() + timedelta(
+            seconds=self.router.config.conversation_wrap_up_s
+        )
+        self.router.timers.call_at(
+            when, f"wrapup_close:{conv.id}", lambda: self._auto_close(conv.id, login)
+        )
+        return conv
+
+    async def close(self, login: str, conversation_id: str, wrap_up_code: str = "") -> Conversation:
+        conv = await self.router.book.get(conversation_id)
+        waiting = conv.state in WAITING
+        if not waiting and not self._may_act(login, conv):
+            raise NotAllowed(f"{login} does not serve conversation {conversation_id}")
+        if waiting:
+            self._require(login, Role.SUPERVISOR)
+            self.router.acd.withdraw(conversation_id, "closed")
+        return await self._close(conv, login, wrap_up_code)
+
+    async def customer_left(self, conversation_id: str) -> None:
+        """The citizen closed the chat or hung up."""
+        conv = await self.router.book.get(conversation_id)
+        if conv.state in WAITING:
+            self.router.acd.withdraw(conversation_id, "customer_left")
+            await self._close(conv, None, "customer_left")
+        elif conv.state is ConversationState.BOT:
+            await self._close(conv, None, "customer_left")
+
+    async def _auto_close(self, conversation_id: str, login: str) -> None:
+        conv = await self.router.book.get(conversation_id)
+        if conv.state is ConversationState.WRAP_UP:
+            await self._close(conv, login, conv.wrap_up_code or "auto")
+
+    async def _close(self, conv: Conversation, login: str | None, code: str) -> Conversation:
+        now = self.router.clock.now()
+        self.router.timers.cancel(f"wrapup_close:{conv.id}")
+        self.router.agent_answered(conv.id)
+        agent = conv.agent
+        closed = await self.router.book.put(
+            replace(
+                conv,
+                state=ConversationState.CLOSED,
+                closed_at=now,
+                wrap_up_code=code,
+                updated_at=now,
+            )
+        )
+        if agent:
+            handled = (now - conv.updated_at).total_seconds()
+            self.router.acd.learn_handle_time(conv.queue or "", handled)
+            await self.router.acd.release(agent, conv.id)
+        self.router.bus.publish(ConversationClosed(now, conv.id, agent))
+        if login is not None and code != "customer_left":
+            await self._tell_customer(closed, replies.CLOSED, key=f"closed:{now.isoformat()}")
+        return closed
+
+    # ---------------------------------------------------------------- restart
+
+    async def restore(self) -> int:
+        """Rebuild queues and agent loads from the record after a restart. Agents are offline
+        until they reconnect; those who do not within the grace period lose their work."""
+        await self.load_agents()
+        router = self.router
+        waiting = await router.book.in_states(WAITING)
+        router.acd.restore([_entry(c) for c in waiting])
+        serving = await router.book.in_states(WITH_AGENT)
+        for conv in serving:
+            if conv.agent and router.acd.presence.seat(conv.agent) is not None:
+                router.acd.attach(conv.agent, _entry(conv))
+        for login in {c.agent for c in serving if c.agent and router.acd.presence.seat(c.agent)}:
+            await router.acd.connection_lost(login)
+        log.info("routing.restored", extra={"waiting": len(waiting), "serving": len(serving)})
+        return len(waiting)
+
+    # ---------------------------------------------------------------- helpers
+
+    async def _serving(self, login: str, conversation_id: str) -> Conversation:
+        conv = await self.router.book.get(conversation_id)
+        if conv.state not in WITH_AGENT:
+            raise Conflict(
+                f"conversation {conversation_id} is not with an agent (state {conv.state.value})"
+            )
+        if not self._may_act(login, conv):
+            raise NotAllowed(f"{login} does not serve conversation {conversation_id}")
+        return conv
+
+    def _may_act(self, login: str, conv: Conversation) -> bool:
+        agent = self.agent(login)
+        return login == conv.agent or login in conv.participants or agent.has_role(Role.SUPERVISOR)
+
+    def _require(self, login: str, role: Role) -> None:
+        if not self.agent(login).has_role(role):
+            raise NotAllowed(f"{login} needs the {role.value} role")
+
+    async def _tell_customer(self, conv: Conversation, text: str, *, key: str) -> None:
+        stored = await self.router.outbox.send(
+            conv,
+            text,
+            sender=SenderKind.SYSTEM,
+            sender_id="system",
+            external_id=f"system:{conv.id}:{key}",
+            message_id=new_id(),
+        )
+        if stored is not None:
+            self._announce(conv, stored)
+
+    def _announce(
+        self, conv: Conversation, stored: StoredMessage, *, internal: bool = False
+    ) -> None:
+        watchers = tuple(a for a in (conv.agent, *conv.participants) if a)
+        self.router.bus.publish(
+            MessageAdded(
+                stored.created_at,
+                conv.id,
+                stored.id,
+                stored.sender.value,
+                stored.sender_id,
+                stored.text,
+                internal,
+                watchers,
+            )
+        )
+
+
+def _entry(conv: Conversation) -> QueueEntry:
+    return QueueEntry(
+        conv.id,
+        conv.queue or "general",
+        conv.priority,
+        conv.queued_at or conv.created_at,
+        media=conv.media,
+        customer_id=conv.customer_id,
+    )
+
+
+def _clean(text: str, limit: int) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the message is empty")
+    if len(text) > limit:
+        raise InvalidInput(f"the message is longer than {limit} characters")
+    return text

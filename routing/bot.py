@@ -1,0 +1,36 @@
+"""What the router needs from the bot (NLU + knowledge base), as one small seam."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class KbDecision(StrEnum):
+    ANSWER = "answer"  # confident, clear margin
+    CLARIFY = "clarify"  # offer the top choices
+    NONE = "none"  # nothing fits: hand over
+
+
+@dataclass(frozen=True, slots=True)
+class BotAnswer:
+    intent: str
+    confidence: float
+    decision: KbDecision
+    text: str = ""  # the article's answer, or the clarify prompt
+    kb_article_id: str | None = None
+    kb_category: str | None = None  # level-1 category of the best article
+    choices: tuple[str, ...] = ()  # clarify: the questions offered
+    entities: tuple[tuple[str, str], ...] = field(default=())  # (entity, value)
+
+    def entity(self, name: str) -> str | None:
+        return next((v for k, v in self.entities if k == name), None)
+
+
+class Bot(Protocol):
+    async def answer(self, text: str) -> BotAnswer: ...
+
+    def status(self) -> dict[str, object]:
+        """For /healthz: which backends answer (e.g. Rasa down, embedded in use)."""
+        ...

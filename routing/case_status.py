@@ -1,0 +1,51 @@
+"""The bot answering "where is my case?" — only about the asking customer's own cases."""
+
+from __future__ import annotations
+
+from routing.case_model import Case, CaseState
+from routing.cases import CaseRepository
+from routing.errors import CaseNotFound
+from routing.replies import local_time
+
+STATE_LABELS = {
+    CaseState.NEW: "已登记",
+    CaseState.ACCEPTED: "已受理",
+    CaseState.DISPATCHED: "已派发至承办单位",
+    CaseState.CONFIRMED: "承办单位已签收",
+    CaseState.IN_PROGRESS: "办理中",
+    CaseState.RETURNED: "退回中心重新派发",
+    CaseState.REPLIED: "承办单位已回复，待回访",
+    CaseState.REVISITED: "已回访",
+    CaseState.CLOSED: "已办结",
+    CaseState.REOPENED: "重新办理中",
+}
+
+
+class CaseStatusDesk:
+    def __init__(self, cases: CaseRepository) -> None:
+        self._cases = cases
+
+    async def describe(self, customer_id: str, case_no: str | None) -> str:
+        if case_no:
+            try:
+                case = await self._cases.get(case_no)
+            except CaseNotFound:
+                case = None
+            if case is None or case.customer_id != customer_id:
+                return (
+                    f"没有查到您名下的工单{case_no}，请核对工单号，或回复“转人工”由客服为您查询。"
+                )
+            return _line(case)
+        mine = await self._cases.find_for_customer(customer_id, limit=5)
+        if not mine:
+            return "您目前没有登记的工单。如需查询，请提供工单号（如20261124-000123）。"
+        return "您最近的工单：\n" + "\n".join(_line(c) for c in mine)
+
+
+def _line(case: Case) -> str:
+    text = f"工单{case.number}（{case.title}）：{STATE_LABELS[case.state]}"
+    if case.state is not CaseState.CLOSED:
+        text += f"，预计{local_time(case.due_at)}前办结"
+    if case.reply and case.state in (CaseState.REPLIED, CaseState.REVISITED, CaseState.CLOSED):
+        text += f"。办理结果：{case.reply}"
+    return text + "。"

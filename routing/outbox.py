@@ -1,0 +1,179 @@
+"""Outbound messages that are not a synchronous reply: stored as pending, then delivered
+through the channel's sender, retried with backoff, and marked sent or failed.
+
+Bot replies that go back in the same HTTP response (REST channel, WeChat passive reply) do
+not pass through here: they are stored once, already sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hub.clock import Clock
+from routing.conversation_model import Conversation
+from routing.messages import (
+    DeliveryState,
+    Direction,
+    MessageRepository,
+    SenderKind,
+    StoredMessage,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    message_id: str
+    conversation_id: str
+    channel: str
+    account: str
+    to: str  # the customer's address on that channel (openid, phone, chat id, visitor id)
+    text: str
+    sender: SenderKind
+    sender_name: str = ""
+    quick_replies: tuple[str, ...] = ()
+    kind: str = "text"
+    meta: tuple[tuple[str, str], ...] = field(default=())
+
+
+class DeliveryFailed(Exception):
+    """A send that did not go through. retryable=False: retrying cannot help (e.g. WeChat's
+    48-hour window has closed); the message is marked failed at once."""
+
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
+class ChannelSender(Protocol):
+    async def send(self, message: OutboundMessage) -> None:
+        """Deliver message or raise DeliveryFailed."""
+        ...
+
+
+class Outbox:
+    def __init__(
+        self,
+        messages: MessageRepository,
+        clock: Clock,
+        *,
+        backoff_s: Sequence[float] = (1, 2, 5, 15, 60),
+    ) -> None:
+        self._messages = messages
+        self._clock = clock
+        self._backoff = tuple(backoff_s)
+        self._senders: dict[str, ChannelSender] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def register(self, channel: str, sender: ChannelSender) -> None:
+        self._senders[channel] = sender
+
+    async def send(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        sender: SenderKind,
+        sender_id: str,
+        external_id: str,
+        message_id: str,
+        sender_name: str = "",
+        quick_replies: tuple[str, ...] = (),
+        meta: tuple[tuple[str, str], ...] = (),
+    ) -> StoredMessage | None:
+        """Store the message as pending, then deliver it in the background.
+
+        Returns None if external_id was already stored (a retried request)."""
+        channel = conversation.last_channel or conversation.channel
+        stored = StoredMessage(
+            id=message_id,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            channel=channel,
+            external_id=external_id,
+            direction=Direction.OUTBOUND,
+            sender=sender,
+            sender_id=sender_id,
+            text=text,
+            created_at=self._clock.now(),
+            delivery=DeliveryState.PENDING,
+            meta=meta,
+        )
+        if not await self._messages.add(stored):
+            return None
+        out = OutboundMessage(
+            message_id,
+            conversation.id,
+            channel,
+            conversation.account,
+            conversation.reply_to,
+            text,
+            sender,
+            sender_name,
+            quick_replies,
+            meta=meta,
+        )
+        self._spawn(out)
+        return stored
+
+    def _spawn(self, out: OutboundMessage) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(out))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, out: OutboundMessage) -> None:
+        sender = self._senders.get(out.channel)
+        if sender is None:
+            await self._messages.set_delivery(
+                out.message_id, DeliveryState.FAILED, f"no sender for {out.channel}"
+            )
+            log.warning(
+                "outbox.no_sender", extra={"channel": out.channel, "message": out.message_id}
+            )
+            return
+        error = ""
+        for attempt, delay in enumerate((0.0, *self._backoff)):
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                await sender.send(out)
+            except DeliveryFailed as e:
+                error = str(e)
+                log.info(
+                    "outbox.retry",
+                    extra={"message": out.message_id, "attempt": attempt + 1, "reason": error},
+                )
+                if not e.retryable:
+                    break
+                continue
+            except Exception as e:  # a sender bug must not lose the message silently
+                error = f"{type(e).__name__}: {e}"
+                log.exception("outbox.sender_error", extra={"message": out.message_id})
+                continue
+            await self._messages.set_delivery(out.message_id, DeliveryState.SENT)
+            return
+        await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, error)
+        log.warning("outbox.failed", extra={"message": out.message_id, "channel": out.channel})
+
+    async def resume(self, pending: Sequence[OutboundMessage]) -> None:
+        """After a restart: deliver what was stored but never confirmed sent."""
+        for out in pending:
+            self._spawn(out)
+
+    async def drain(self) -> None:
+        """Wait for deliveries under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
