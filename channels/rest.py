@@ -23,7 +23,7 @@ from routing.conversation_model import ConversationState
 from routing.customers import Identity, IdentityKind
 from routing.ids import new_id
 from routing.messages import Direction, InboundMessage, StoredMessage
-from routing.router import InboundResult
+from routing.turns import InboundResult
 
 CHANNEL = "rest"
 PATH = "/api/v1/channels/rest/messages"

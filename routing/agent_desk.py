@@ -12,16 +12,15 @@ from routing.agents import Agent, AgentRepository, Role
 from routing.conversation_model import WAITING, WITH_AGENT, Conversation, ConversationState
 from routing.errors import Conflict, InvalidInput, NotAllowed
 from routing.events import (
-    ConversationAssigned,
     ConversationClosed,
-    ConversationUnassigned,
     MessageAdded,
 )
 from routing.ids import new_id
 from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
 from routing.presence import AgentStatus
 from routing.router import Router
-from routing.waiting import QueueEntry
+from routing.transfers import TransferDesk
+from routing.waiting import QueueEntry, entry_for
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ class PresenceLog(Protocol):
         ...
 
 
-class AgentDesk:
+class AgentDesk(TransferDesk):
     def __init__(self, router: Router, agents: AgentRepository, presence_log: PresenceLog) -> None:
         self.router = router
         self._agents_repo = agents
@@ -171,116 +170,6 @@ class AgentDesk:
         self._announce(conv, stored, internal=True)
         return stored
 
-    # ---------------------------------------------------------------- moving conversations
-
-    async def transfer_to_agent(
-        self, login: str, conversation_id: str, target: str, note: str = ""
-    ) -> Conversation:
-        conv = await self._serving(login, conversation_id)
-        target_seat = self.router.acd.presence.seat(target)
-        self.agent(target)
-        if target_seat is None or not (target_seat.connected and target_seat.can_take(conv.media)):
-            raise Conflict(f"{target} cannot take a conversation now")
-        if note:
-            await self.note(login, conversation_id, f"转接备注：{note}")
-        entry = self.router.acd.detach(login, conversation_id) or _entry(conv)
-        self.router.bus.publish(
-            ConversationUnassigned(self.router.clock.now(), conv.id, login, "transferred")
-        )
-        conv = await self.router.book.put(
-            replace(conv, agent=target, updated_at=self.router.clock.now())
-        )
-        self.router.acd.attach(target, entry)
-        await self.router.acd.dispatch()  # login has room again
-        await self._tell_customer(
-            conv,
-            replies.ASSIGNED.format(agent=self.agent(target).name),
-            key=f"transfer:{target}:{new_id()}",
-        )
-        self.router.bus.publish(
-            ConversationAssigned(self.router.clock.now(), conv.id, target, conv.queue or "")
-        )
-        return conv
-
-    async def transfer_to_queue(
-        self, login: str, conversation_id: str, queue: str, note: str = ""
-    ) -> Conversation:
-        conv = await self._serving(login, conversation_id)
-        cfg = self.router.config.queue(queue)
-        if note:
-            await self.note(login, conversation_id, f"转接备注：{note}")
-        entry = self.router.acd.detach(login, conversation_id) or _entry(conv)
-        entry.queue = cfg.name
-        entry.excluded = {login}
-        self.router.bus.publish(
-            ConversationUnassigned(self.router.clock.now(), conv.id, login, "transferred")
-        )
-        await self.requeued(entry, "transferred")
-        await self._tell_customer(
-            conv, replies.TRANSFERRED.format(queue=cfg.title), key=f"toqueue:{entry.seq}:{new_id()}"
-        )
-        await self.router.acd.enqueue(entry, at_head=True)
-        return await self.router.book.get(conversation_id)
-
-    async def invite(self, login: str, conversation_id: str, expert: str) -> Conversation:
-        conv = await self._serving(login, conversation_id)
-        self.agent(expert)
-        if expert in conv.participants or expert == conv.agent:
-            return conv
-        conv = await self.router.book.put(replace(conv, participants=(*conv.participants, expert)))
-        await self.note(login, conversation_id, f"邀请{self.agent(expert).name}加入会话")
-        return conv
-
-    async def leave(self, login: str, conversation_id: str) -> Conversation:
-        conv = await self.router.book.get(conversation_id)
-        if login not in conv.participants:
-            raise NotAllowed(f"{login} is not a participant of {conversation_id}")
-        return await self.router.book.put(
-            replace(conv, participants=tuple(p for p in conv.participants if p != login))
-        )
-
-    async def take_over(self, supervisor: str, conversation_id: str) -> Conversation:
-        self._require(supervisor, Role.SUPERVISOR)
-        conv = await self.router.book.get(conversation_id)
-        if conv.state not in WITH_AGENT or not conv.agent:
-            raise Conflict(f"conversation {conversation_id} is not with an agent")
-        previous = conv.agent
-        entry = self.router.acd.detach(previous, conversation_id) or _entry(conv)
-        self.router.bus.publish(
-            ConversationUnassigned(self.router.clock.now(), conv.id, previous, "taken_over")
-        )
-        conv = await self.router.book.put(
-            replace(conv, agent=supervisor, updated_at=self.router.clock.now())
-        )
-        if self.router.acd.presence.seat(supervisor) is not None:
-            self.router.acd.attach(supervisor, entry)
-        await self.router.acd.dispatch()  # the previous agent has room again
-        self.router.bus.publish(
-            ConversationAssigned(self.router.clock.now(), conv.id, supervisor, conv.queue or "")
-        )
-        return conv
-
-    async def hand_back(self, login: str, conversation_id: str) -> Conversation:
-        """The agent returns the customer to the bot."""
-        conv = await self._serving(login, conversation_id)
-        self.router.acd.detach(login, conversation_id)
-        self.router.bus.publish(
-            ConversationUnassigned(self.router.clock.now(), conv.id, login, "handed_to_bot")
-        )
-        conv = await self.router.book.put(
-            replace(
-                conv,
-                state=ConversationState.BOT,
-                agent=None,
-                participants=(),
-                updated_at=self.router.clock.now(),
-            )
-        )
-        self.router.agent_answered(conv.id)
-        await self.router.acd.dispatch()
-        await self._tell_customer(conv, replies.BACK_TO_BOT, key=f"bot:{new_id()}")
-        return conv
-
     async def end(self, login: str, conversation_id: str) -> Conversation:
         """The talk is over; the agent writes notes (wrap-up), then closes."""
         conv = await self._serving(login, conversation_id)
@@ -351,11 +240,11 @@ class AgentDesk:
         await self.load_agents()
         router = self.router
         waiting = await router.book.in_states(WAITING)
-        router.acd.restore([_entry(c) for c in waiting])
+        router.acd.restore([entry_for(c) for c in waiting])
         serving = await router.book.in_states(WITH_AGENT)
         for conv in serving:
             if conv.agent and router.acd.presence.seat(conv.agent) is not None:
-                router.acd.attach(conv.agent, _entry(conv))
+                router.acd.attach(conv.agent, entry_for(conv))
         for login in {c.agent for c in serving if c.agent and router.acd.presence.seat(c.agent)}:
             await router.acd.connection_lost(login)
         log.info("routing.restored", extra={"waiting": len(waiting), "serving": len(serving)})
@@ -409,17 +298,6 @@ class AgentDesk:
                 watchers,
             )
         )
-
-
-def _entry(conv: Conversation) -> QueueEntry:
-    return QueueEntry(
-        conv.id,
-        conv.queue or "general",
-        conv.priority,
-        conv.queued_at or conv.created_at,
-        media=conv.media,
-        customer_id=conv.customer_id,
-    )
 
 
 def _clean(text: str, limit: int) -> str:

@@ -11,10 +11,8 @@ queues or an agent frees capacity, so waiting conversations are assigned at once
 from __future__ import annotations
 
 import logging
-import math
 import random
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from hub.clock import Clock
@@ -25,13 +23,13 @@ from routing.dispatch_plan import plan_pass
 from routing.events import (
     AgentStatusChanged,
     ConversationAssigned,
-    ConversationOffered,
     ConversationUnassigned,
     EventBus,
-    OfferWithdrawn,
     QueueChanged,
 )
+from routing.offers import Offer, OfferDesk
 from routing.presence import AgentSeat, AgentStatus, Presence
+from routing.queue_stats import QueueStats
 from routing.timers import Scheduler
 from routing.waiting import QueueEntry, WaitingQueue
 
@@ -50,23 +48,7 @@ class AssignmentLog(Protocol):
         ...
 
 
-@dataclass(slots=True, eq=False)
-class Offer:
-    entry: QueueEntry
-    agents: set[str]
-    expires_at: datetime
-
-
-@dataclass(slots=True)
-class AcdStats:
-    assigned: int = 0
-    offers_missed: int = 0
-    answered_within_sl: dict[str, int] = field(default_factory=dict)
-    answered: dict[str, int] = field(default_factory=dict)
-    longest_answered_wait_s: float = 0.0
-
-
-class Acd:
+class Acd(OfferDesk):
     def __init__(
         self,
         config: RoutingConfig,
@@ -80,7 +62,7 @@ class Acd:
         self.config = config
         self.presence = presence
         self.queues = {name: WaitingQueue(name, config.ageing_step_s) for name in config.queues}
-        self.stats = AcdStats()
+        self.stats = QueueStats(config, presence)
         self._clock = clock
         self._timers = scheduler
         self._record: AssignmentLog = record or _Unbound()
@@ -89,7 +71,6 @@ class Acd:
         self._offers: dict[str, Offer] = {}
         self._serving: dict[str, QueueEntry] = {}  # assigned conversations, to requeue them
         self._last_pick: dict[str, str] = {}
-        self._handle_time = {name: config.default_handle_time_s for name in config.queues}
         self._dispatching = False
         self._again = False
 
@@ -142,17 +123,8 @@ class Acd:
             if pos:
                 entry = queue.get(conversation_id)
                 assert entry is not None
-                return pos, self._wait_estimate(queue.name, pos, entry.media)
+                return pos, self.stats.wait_estimate(queue.name, pos, entry.media)
         return 0, 0
-
-    def _wait_estimate(self, queue: str, position: int, media: Media) -> int:
-        slots = sum(
-            (1 if media is Media.VOICE else s.max_chats)
-            for s in self.presence.with_skill(queue)
-            if s.status is not AgentStatus.OFFLINE
-        )
-        rounds = math.ceil(position / max(1, slots))
-        return int(rounds * self._handle_time[queue])
 
     # ---------------------------------------------------------------- agents
 
@@ -258,87 +230,6 @@ class Acd:
         seat.calls.discard(conversation_id)
         return self._serving.pop(conversation_id, None)
 
-    # ---------------------------------------------------------------- offers
-
-    async def accept(self, login: str, conversation_id: str) -> bool:
-        """An agent accepts an offer. False if it is gone (taken by another, timed out)."""
-        offer = self._offers.get(conversation_id)
-        if offer is None or login not in offer.agents:
-            return False
-        del self._offers[conversation_id]
-        self._timers.cancel(f"offer:{conversation_id}")
-        others = tuple(sorted(offer.agents - {login}))
-        for other in others:
-            self._seat(other).offers.pop(conversation_id, None)
-        if others:
-            self._bus.publish(
-                OfferWithdrawn(self._clock.now(), conversation_id, others, "accepted_by_other")
-            )
-        return await self._commit(offer.entry, self._seat(login))
-
-    async def decline(self, login: str, conversation_id: str) -> None:
-        await self._drop_offer_for(login, conversation_id, "declined")
-
-    async def pick(self, login: str, conversation_id: str) -> bool:
-        """Manual selection from the shared list: the agent takes a waiting conversation."""
-        seat = self._seat(login)
-        entry = self.waiting_entry(conversation_id)
-        if entry is None or conversation_id in self._offers:
-            return False
-        if not any(entry.accepts_skill(s) for s in seat.skills) or not seat.can_take(entry.media):
-            return False
-        self.queues[entry.queue].remove(conversation_id)
-        self._timers.cancel(f"overflow:{conversation_id}")
-        seat.offers[conversation_id] = entry.media
-        ok = await self._commit(entry, seat)
-        self._publish_queue(entry.queue)
-        return ok
-
-    async def _drop_offer_for(self, login: str, conversation_id: str, reason: str) -> None:
-        offer = self._offers.get(conversation_id)
-        if offer is None or login not in offer.agents:
-            return
-        offer.agents.discard(login)
-        self._seat(login).offers.pop(conversation_id, None)
-        offer.entry.excluded.add(login)
-        self._bus.publish(OfferWithdrawn(self._clock.now(), conversation_id, (login,), reason))
-        if not offer.agents:
-            del self._offers[conversation_id]
-            self._timers.cancel(f"offer:{conversation_id}")
-            self.queues[offer.entry.queue].add(offer.entry)
-            await self.dispatch()
-
-    async def _offer_expired(self, conversation_id: str) -> None:
-        offer = self._offers.pop(conversation_id, None)
-        if offer is None:
-            return
-        now = self._clock.now()
-        for login in sorted(offer.agents):
-            seat = self._seat(login)
-            seat.offers.pop(conversation_id, None)
-            seat.missed_offers += 1
-            seat.consecutive_missed += 1
-            self.stats.offers_missed += 1
-            offer.entry.excluded.add(login)
-            if seat.consecutive_missed >= self.config.autopause_after_missed:
-                seat.status = AgentStatus.AWAY  # app_queue autopause: stop ringing an absent agent
-                self._bus.publish(AgentStatusChanged(now, login, seat.status.value, seat.load))
-        self._bus.publish(
-            OfferWithdrawn(now, conversation_id, tuple(sorted(offer.agents)), "timeout")
-        )
-        self.queues[offer.entry.queue].add(offer.entry)
-        await self.dispatch()
-
-    def _withdraw_offer(self, offer: Offer, reason: str) -> None:
-        self._timers.cancel(f"offer:{offer.entry.conversation_id}")
-        for login in offer.agents:
-            self._seat(login).offers.pop(offer.entry.conversation_id, None)
-        self._bus.publish(
-            OfferWithdrawn(
-                self._clock.now(), offer.entry.conversation_id, tuple(sorted(offer.agents)), reason
-            )
-        )
-
     # ---------------------------------------------------------------- dispatch
 
     async def dispatch(self) -> None:
@@ -366,32 +257,6 @@ class Acd:
         finally:
             self._dispatching = False
 
-    async def _start(self, entry: QueueEntry, seats: list[AgentSeat]) -> None:
-        cfg = self.config.queues[entry.queue]
-        self._timers.cancel(f"overflow:{entry.conversation_id}")
-        if cfg.auto_accept and len(seats) == 1:
-            await self._commit(entry, seats[0])
-            self._publish_queue(entry.queue)
-            return
-        expires = self._clock.now() + timedelta(seconds=cfg.offer_timeout_s)
-        offer = Offer(entry, {s.login for s in seats}, expires)
-        self._offers[entry.conversation_id] = offer
-        self._timers.call_at(
-            expires,
-            f"offer:{entry.conversation_id}",
-            lambda: self._offer_expired(entry.conversation_id),
-        )
-        self._bus.publish(
-            ConversationOffered(
-                self._clock.now(),
-                entry.conversation_id,
-                entry.queue,
-                tuple(sorted(offer.agents)),
-                expires,
-            )
-        )
-        self._publish_queue(entry.queue)
-
     async def _commit(self, entry: QueueEntry, seat: AgentSeat) -> bool:
         """Record the assignment; on success the reservation becomes a served conversation."""
         try:
@@ -411,7 +276,7 @@ class Acd:
         self._serving[entry.conversation_id] = entry
         seat.assigned_total += 1
         seat.consecutive_missed = 0
-        self._count_answer(entry)
+        self.stats.count_answer(entry, self._clock.now())
         self._bus.publish(
             ConversationAssigned(self._clock.now(), entry.conversation_id, seat.login, entry.queue)
         )
@@ -449,19 +314,8 @@ class Acd:
         )
         await self.dispatch()
 
-    def _count_answer(self, entry: QueueEntry) -> None:
-        waited = (self._clock.now() - entry.queued_at).total_seconds()
-        q = entry.queue
-        self.stats.assigned += 1
-        self.stats.answered[q] = self.stats.answered.get(q, 0) + 1
-        if waited <= self.config.queues[q].service_level_s:
-            self.stats.answered_within_sl[q] = self.stats.answered_within_sl.get(q, 0) + 1
-        self.stats.longest_answered_wait_s = max(self.stats.longest_answered_wait_s, waited)
-
     def learn_handle_time(self, queue: str, seconds: float) -> None:
-        """Exponential average of handle time per queue (as app_queue's holdtime)."""
-        if queue in self._handle_time:
-            self._handle_time[queue] = 0.8 * self._handle_time[queue] + 0.2 * seconds
+        self.stats.learn_handle_time(queue, seconds)
 
     def _publish_queue(self, name: str) -> None:
         self._bus.publish(QueueChanged(self._clock.now(), name, len(self.queues[name])))

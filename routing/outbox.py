@@ -134,7 +134,7 @@ class Outbox:
                 out.message_id, DeliveryState.FAILED, f"no sender for {out.channel}"
             )
             log.warning(
-                "outbox.no_sender", extra={"channel": out.channel, "message": out.message_id}
+                "outbox.no_sender", extra={"channel": out.channel, "msg_id": out.message_id}
             )
             return
         error = ""
@@ -147,19 +147,19 @@ class Outbox:
                 error = str(e)
                 log.info(
                     "outbox.retry",
-                    extra={"message": out.message_id, "attempt": attempt + 1, "reason": error},
+                    extra={"msg_id": out.message_id, "attempt": attempt + 1, "reason": error},
                 )
                 if not e.retryable:
                     break
                 continue
             except Exception as e:  # a sender bug must not lose the message silently
                 error = f"{type(e).__name__}: {e}"
-                log.exception("outbox.sender_error", extra={"message": out.message_id})
+                log.exception("outbox.sender_error", extra={"msg_id": out.message_id})
                 continue
             await self._messages.set_delivery(out.message_id, DeliveryState.SENT)
             return
         await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, error)
-        log.warning("outbox.failed", extra={"message": out.message_id, "channel": out.channel})
+        log.warning("outbox.failed", extra={"msg_id": out.message_id, "channel": out.channel})
 
     async def resume(self, pending: Sequence[OutboundMessage]) -> None:
         """After a restart: deliver what was stored but never confirmed sent."""

@@ -12,8 +12,8 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime
 
 from hub.clock import Clock
 from routing import replies
@@ -27,54 +27,34 @@ from routing.conversation_model import (
     WITH_AGENT,
     Conversation,
     ConversationState,
-    Media,
     Priority,
 )
 from routing.customers import Customer, CustomerRepository
 from routing.events import ConversationQueued, EventBus, MessageAdded, SupervisorAlert
-from routing.ids import new_id
 from routing.messages import (
-    DeliveryState,
-    Direction,
     InboundMessage,
     MessageRepository,
-    SenderKind,
     StoredMessage,
 )
 from routing.outbox import Outbox
 from routing.pending_dialogs import PendingDialogs
 from routing.policy import Action, Decision, decide
+from routing.reply_watch import AgentReplyWatch
 from routing.timers import Scheduler
+from routing.turns import (
+    InboundResult,
+    ReplyStore,
+    Say,
+    inbound_record,
+    new_conversation,
+    reply_from_stored,
+    watchers,
+)
 from routing.waiting import QueueEntry
 
 log = logging.getLogger(__name__)
 
 ASSIGNED_NOTICE_KEY = "assigned"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    message_id: str
-    text: str
-    intent: str | None = None
-    kb_article_id: str | None = None
-    quick_replies: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    conversation_id: str
-    state: ConversationState
-    message_id: str
-    replies: tuple[Reply, ...]
-    duplicate: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Say:
-    text: str
-    answer: BotAnswer | None = None
-    quick_replies: tuple[str, ...] = ()
 
 
 class Router:
@@ -112,7 +92,8 @@ class Router:
         self._lock_users: defaultdict[str, int] = defaultdict(int)
         self._unsure: dict[str, int] = {}  # conversation -> unsure bot turns in a row
         self._daily: dict[tuple[str, date], int] = {}
-        self._awaiting_agent: dict[str, datetime] = {}  # conversation -> customer waits since
+        self.replies = ReplyStore(messages, outbox, bus, clock)
+        self.reply_watch = AgentReplyWatch(config, clock, scheduler, book, acd)
 
     # ------------------------------------------------------------------ inbound
 
@@ -125,7 +106,7 @@ class Router:
         async with self._serialised(msg.identity.key):
             customer = await self._customer(msg)
             conv = await self._conversation_for(customer, msg)
-            inbound = _inbound_record(msg, conv, customer)
+            inbound = inbound_record(msg, conv, customer)
             if not await self.messages.add(inbound):
                 return await self._duplicate(msg, conv, customer, in_band)
             self.book.touch(conv.id, inbound.created_at)
@@ -137,12 +118,15 @@ class Router:
                     "customer",
                     customer.id,
                     msg.text,
-                    agents=_watchers(conv),
+                    agents=watchers(conv),
                 )
             )
             conv, says = await self._respond(conv, customer, inbound)
-            sent = await self._store_replies(conv, inbound, says, in_band)
+            sent = await self.replies.store(conv, inbound, says, in_band)
             return InboundResult(conv.id, conv.state, inbound.id, sent)
+
+    def agent_answered(self, conversation_id: str) -> None:
+        self.reply_watch.agent_answered(conversation_id)
 
     async def _duplicate(
         self, msg: InboundMessage, conv: Conversation, customer: Customer, in_band: bool
@@ -155,27 +139,27 @@ class Router:
         if not earlier and conv.state is ConversationState.BOT and first.conversation_id == conv.id:
             # The first attempt stored the message but died before answering: answer now.
             conv, says = await self._respond(conv, customer, first)
-            sent = await self._store_replies(conv, first, says, in_band)
+            sent = await self.replies.store(conv, first, says, in_band)
             return InboundResult(conv.id, conv.state, first.id, sent, duplicate=True)
-        sent = tuple(_reply_from_stored(m) for m in earlier)
+        sent = tuple(reply_from_stored(m) for m in earlier)
         return InboundResult(
             first.conversation_id or conv.id, conv.state, first.id, sent, duplicate=True
         )
 
     async def _respond(
         self, conv: Conversation, customer: Customer, inbound: StoredMessage
-    ) -> tuple[Conversation, list[_Say]]:
+    ) -> tuple[Conversation, list[Say]]:
         refusal = self._refusal(customer, inbound.created_at)
         if refusal:
-            return conv, [_Say(refusal)]
+            return conv, [Say(refusal)]
         if conv.state in WITH_AGENT:
-            self._await_agent(conv)
+            self.reply_watch.customer_waits(conv)
             return conv, []
         if conv.pending:
             handled = await self.dialogs.handle(self, conv, customer, inbound)
             if handled is not None:
                 conv, text, buttons = handled
-                return conv, [_Say(text, quick_replies=buttons)]
+                return conv, [Say(text, quick_replies=buttons)]
             conv = await self.book.put(replace(conv, pending=""))
         answer = await self.bot.answer(inbound.text)
         if conv.state in WAITING:
@@ -184,24 +168,24 @@ class Router:
 
     async def _bot_turn(
         self, conv: Conversation, customer: Customer, answer: BotAnswer
-    ) -> tuple[Conversation, list[_Say]]:
+    ) -> tuple[Conversation, list[Say]]:
         streak = self._unsure.get(conv.id, 0)
         decision = decide(answer, customer, streak, self.config.escalation)
         self._unsure[conv.id] = streak + 1 if decision.unsure else 0
         if decision.action is Action.ESCALATE:
-            says = [_Say(answer.text, answer)] if answer.decision is KbDecision.ANSWER else []
+            says = [Say(answer.text, answer)] if answer.decision is KbDecision.ANSWER else []
             conv, notice = await self.escalate(conv, decision)
             return conv, [*says, notice]
         return conv, [await self._bot_reply(conv, customer, answer)]
 
-    async def _bot_reply(self, conv: Conversation, customer: Customer, answer: BotAnswer) -> _Say:
+    async def _bot_reply(self, conv: Conversation, customer: Customer, answer: BotAnswer) -> Say:
         if answer.intent == "query_case_status" and self.case_status is not None:
             text = await self.case_status.describe(customer.id, answer.entity("case_no"))
-            return _Say(text, answer)
+            return Say(text, answer)
         if answer.decision is KbDecision.ANSWER:
-            return _Say(answer.text, answer, (replies.HUMAN_BUTTON,))
+            return Say(answer.text, answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.CLARIFY and answer.choices:
-            return _Say(
+            return Say(
                 replies.clarify(answer.choices), answer, (*answer.choices, replies.HUMAN_BUTTON)
             )
         small_talk = {
@@ -212,11 +196,11 @@ class Router:
             "deny": replies.DENY,
         }
         text = small_talk.get(answer.intent, replies.NOT_UNDERSTOOD)
-        return _Say(text, answer, (replies.HUMAN_BUTTON,))
+        return Say(text, answer, (replies.HUMAN_BUTTON,))
 
     async def _while_waiting(
         self, conv: Conversation, answer: BotAnswer
-    ) -> tuple[Conversation, list[_Say]]:
+    ) -> tuple[Conversation, list[Say]]:
         """The customer writes while queued: urgent turns jump ahead; the bot keeps answering."""
         esc = self.config.escalation
         if answer.intent in esc.emergency_intents and conv.priority < Priority.EMERGENCY:
@@ -233,10 +217,10 @@ class Router:
             else "正在为您接通人工客服，请稍候。"
         )
         if answer.decision is KbDecision.ANSWER:
-            return conv, [_Say(f"{answer.text}\n\n{waiting}", answer)]
-        return conv, [_Say(waiting, answer)]
+            return conv, [Say(f"{answer.text}\n\n{waiting}", answer)]
+        return conv, [Say(waiting, answer)]
 
-    async def escalate(self, conv: Conversation, decision: Decision) -> tuple[Conversation, _Say]:
+    async def escalate(self, conv: Conversation, decision: Decision) -> tuple[Conversation, Say]:
         """Put the conversation in a skills queue (or explain why it can't be, now)."""
         assert decision.queue is not None
         cfg = self.config.queue(decision.queue)
@@ -244,7 +228,7 @@ class Router:
         if cfg.hours is not None and not cfg.hours.is_open(now) and not decision.emergency:
             conv = await self.book.put(replace(conv, pending="after_hours", updated_at=now))
             buttons = (replies.LEAVE_BUTTON, replies.CALLBACK_BUTTON)
-            return conv, _Say(replies.after_hours(cfg.hours.describe()), quick_replies=buttons)
+            return conv, Say(replies.after_hours(cfg.hours.describe()), quick_replies=buttons)
         waiting_now = len(self.acd.queues[cfg.name])
         if (
             cfg.max_waiting is not None
@@ -252,7 +236,7 @@ class Router:
             and not decision.emergency
         ):
             conv = await self.book.put(replace(conv, pending="after_hours", updated_at=now))
-            return conv, _Say(replies.queue_full(), quick_replies=(replies.CALLBACK_BUTTON,))
+            return conv, Say(replies.queue_full(), quick_replies=(replies.CALLBACK_BUTTON,))
         queued_at = conv.queued_at if conv.state in WAITING and conv.queued_at else now
         conv = await self.book.put(
             replace(
@@ -282,11 +266,11 @@ class Router:
         await self.acd.enqueue(entry)
         conv = await self.book.get(conv.id)
         if decision.emergency:
-            return conv, _Say(replies.EMERGENCY)
+            return conv, Say(replies.EMERGENCY)
         position, wait_s = self.acd.position(conv.id)
         if not position:
-            return conv, _Say("正在为您接通人工客服，请稍候。")
-        return conv, _Say(replies.queued(cfg.title, position, wait_s))
+            return conv, Say("正在为您接通人工客服，请稍候。")
+        return conv, Say(replies.queued(cfg.title, position, wait_s))
 
     # ------------------------------------------------------------------ helpers
 
@@ -299,30 +283,6 @@ class Router:
         key = (customer.id, at.date())
         self._daily[key] = self._daily.get(key, 0) + 1
         return replies.DAILY_LIMIT if self._daily[key] > policy.daily_limit else None
-
-    def _await_agent(self, conv: Conversation) -> None:
-        """Start the 'agent must answer within N s' clock unless it is already running."""
-        cfg = self.config.queues.get(conv.queue or "")
-        if cfg is None or cfg.reply_timeout_s is None or conv.id in self._awaiting_agent:
-            return
-        now = self.clock.now()
-        self._awaiting_agent[conv.id] = now
-        when = now + timedelta(seconds=cfg.reply_timeout_s)
-        self.timers.call_at(when, f"noreply:{conv.id}", lambda: self._agent_silent(conv.id))
-
-    def agent_answered(self, conversation_id: str) -> None:
-        self._awaiting_agent.pop(conversation_id, None)
-        self.timers.cancel(f"noreply:{conversation_id}")
-
-    async def _agent_silent(self, conversation_id: str) -> None:
-        if self._awaiting_agent.pop(conversation_id, None) is None:
-            return
-        conv = await self.book.get(conversation_id)
-        if conv.state is ConversationState.ASSIGNED and conv.agent:
-            log.info(
-                "routing.reassign_no_reply", extra={"conversation": conv.id, "agent": conv.agent}
-            )
-            await self.acd.reclaim(conv.agent, conv.id, "no_reply")
 
     @asynccontextmanager
     async def _serialised(self, key: str) -> AsyncIterator[None]:
@@ -379,7 +339,7 @@ class Router:
             else:
                 conv = None
         if conv is None:
-            conv = await self.book.add(_new_conversation(customer, msg, now))
+            conv = await self.book.add(new_conversation(customer, msg, now))
             log.info(
                 "routing.conversation_opened",
                 extra={"conversation": conv.id, "channel": msg.channel},
@@ -393,105 +353,6 @@ class Router:
             dirty = True
         return await self.book.put(conv) if dirty else conv
 
-    async def _store_replies(
-        self, conv: Conversation, inbound: StoredMessage, says: list[_Say], in_band: bool
-    ) -> tuple[Reply, ...]:
-        out: list[Reply] = []
-        for i, say in enumerate(s for s in says if s.text):
-            meta = [("in_reply_to", inbound.id)]
-            if say.answer is not None:
-                meta.append(("intent", say.answer.intent))
-                if say.answer.decision is KbDecision.ANSWER and say.answer.kb_article_id:
-                    meta.append(("kb_article_id", say.answer.kb_article_id))
-            if say.quick_replies:
-                meta.append(("quick_replies", "\n".join(say.quick_replies)))
-            external_id = f"{inbound.external_id}:r{i}"
-            message_id = new_id()
-            if in_band:
-                stored = StoredMessage(
-                    id=message_id,
-                    conversation_id=conv.id,
-                    customer_id=conv.customer_id,
-                    channel=inbound.channel,
-                    external_id=external_id,
-                    direction=Direction.OUTBOUND,
-                    sender=SenderKind.BOT,
-                    sender_id="bot",
-                    text=say.text,
-                    created_at=self.clock.now(),
-                    delivery=DeliveryState.SENT,
-                    meta=tuple(meta),
-                )
-                if not await self.messages.add(stored):
-                    continue
-            else:
-                await self.outbox.send(
-                    conv,
-                    say.text,
-                    sender=SenderKind.BOT,
-                    sender_id="bot",
-                    external_id=external_id,
-                    message_id=message_id,
-                    quick_replies=say.quick_replies,
-                    meta=tuple(meta),
-                )
-            self.bus.publish(
-                MessageAdded(
-                    self.clock.now(),
-                    conv.id,
-                    message_id,
-                    "bot",
-                    "bot",
-                    say.text,
-                    agents=_watchers(conv),
-                )
-            )
-            out.append(_reply_from_stored_meta(message_id, say.text, dict(meta)))
-        return tuple(out)
-
 
 def _watchers(conv: Conversation) -> tuple[str, ...]:
     return tuple(a for a in (conv.agent, *conv.participants) if a)
-
-
-def _inbound_record(msg: InboundMessage, conv: Conversation, customer: Customer) -> StoredMessage:
-    return StoredMessage(
-        id=new_id(),
-        conversation_id=conv.id,
-        customer_id=customer.id,
-        channel=msg.channel,
-        external_id=msg.external_id,
-        direction=Direction.INBOUND,
-        sender=SenderKind.CUSTOMER,
-        sender_id=customer.id,
-        text=msg.text,
-        created_at=msg.received_at,
-        kind=msg.kind,
-        attachments=msg.attachments,
-        meta=msg.meta,
-    )
-
-
-def _new_conversation(customer: Customer, msg: InboundMessage, now: datetime) -> Conversation:
-    return Conversation(
-        id=new_id(),
-        customer_id=customer.id,
-        channel=msg.channel,
-        media=Media.VOICE if msg.channel == "voice" else Media.CHAT,
-        state=ConversationState.BOT,
-        created_at=now,
-        updated_at=now,
-        last_channel=msg.channel,
-        account=msg.account,
-        reply_to=msg.identity.value,
-        tags=customer.tags,
-    )
-
-
-def _reply_from_stored(m: StoredMessage) -> Reply:
-    return _reply_from_stored_meta(m.id, m.text, dict(m.meta))
-
-
-def _reply_from_stored_meta(message_id: str, text: str, meta: dict[str, str]) -> Reply:
-    buttons = tuple(b for b in meta.get("quick_replies", "").split("\n") if b)
-    return Reply(message_id, text, meta.get("intent"), meta.get("kb_article_id"), buttons)

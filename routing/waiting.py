@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sortedcontainers import SortedKeyList
 
-from routing.conversation_model import Media
+from routing.conversation_model import Conversation, Media
 
 _seq = itertools.count()
 
@@ -142,3 +142,15 @@ class WaitingQueue:
 
     def __iter__(self) -> Iterator[QueueEntry]:
         return iter(list(self._entries.values()))
+
+
+def entry_for(conv: Conversation) -> QueueEntry:
+    """The queue entry a stored conversation stands for (restore, transfer, take-over)."""
+    return QueueEntry(
+        conv.id,
+        conv.queue or "general",
+        conv.priority,
+        conv.queued_at or conv.created_at,
+        media=conv.media,
+        customer_id=conv.customer_id,
+    )

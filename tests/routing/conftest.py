@@ -22,7 +22,7 @@ from routing.config import RoutingConfig, load_routing_config
 from routing.customers import Identity, IdentityKind
 from routing.messages import InboundMessage
 from routing.presence import AgentStatus
-from routing.router import InboundResult
+from routing.turns import InboundResult
 from routing.sla import DuePolicy
 from routing.taxonomy import Taxonomy, load_taxonomy_file
 from routing.timers import ManualScheduler
