@@ -23,6 +23,7 @@ from routing.conversation_book import ConversationBook
 from routing.events import InProcessEventBus
 from routing.outbox import Outbox
 from routing.pending_dialogs import PendingDialogs
+from routing.position_watch import PositionWatch
 from routing.presence import Presence
 from routing.router import Router
 from routing.timers import Scheduler
@@ -38,6 +39,7 @@ class RoutingStack:
     messages: MongoMessageRepository
     conversations: MongoConversationRepository
     customers: MongoCustomerRepository
+    positions: PositionWatch
 
 
 def build_routing(
@@ -72,4 +74,7 @@ def build_routing(
         case_status=CaseStatusDesk(MongoCaseRepository(db)),
     )
     desk = AgentDesk(router, MongoAgentRepository(db), MongoPresenceLog(db))
-    return RoutingStack(router, desk, acd, outbox, bus, messages, conversations, customers)
+    positions = PositionWatch(acd, bus, clock, scheduler)
+    return RoutingStack(
+        router, desk, acd, outbox, bus, messages, conversations, customers, positions
+    )

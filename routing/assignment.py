@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -69,7 +70,10 @@ class Acd(OfferDesk):
         self._bus = bus
         self._rng = rng or random.Random()
         self._offers: dict[str, Offer] = {}
-        self._serving: dict[str, QueueEntry] = {}  # assigned conversations, to requeue them
+        self._serving: dict[str, QueueEntry] = {}
+        self.queue_listeners: list[
+            Callable[[str], None]
+        ] = []  # called with a queue's name  # assigned conversations, to requeue them
         self._last_pick: dict[str, str] = {}
         self._dispatching = False
         self._again = False
@@ -319,6 +323,8 @@ class Acd(OfferDesk):
 
     def _publish_queue(self, name: str) -> None:
         self._bus.publish(QueueChanged(self._clock.now(), name, len(self.queues[name])))
+        for listener in self.queue_listeners:
+            listener(name)
 
     def _seat(self, login: str) -> AgentSeat:
         seat = self.presence.seat(login)

@@ -18,6 +18,10 @@ SOURCES = sorted(p for pkg in PACKAGES for p in (REPO_DIR / pkg).rglob("*.py"))
 def test_extra_keys_are_not_log_record_attributes(path: Path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "extra" and isinstance(node.value, ast.Dict):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "extra"
+            and isinstance(node.value, ast.Dict)
+        ):
             keys = {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
             assert not keys & RESERVED, f"{path.name}:{node.value.lineno} uses {keys & RESERVED}"

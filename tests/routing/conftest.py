@@ -22,10 +22,10 @@ from routing.config import RoutingConfig, load_routing_config
 from routing.customers import Identity, IdentityKind
 from routing.messages import InboundMessage
 from routing.presence import AgentStatus
-from routing.turns import InboundResult
 from routing.sla import DuePolicy
 from routing.taxonomy import Taxonomy, load_taxonomy_file
 from routing.timers import ManualScheduler
+from routing.turns import InboundResult
 from tests.fakes.bot import FakeBot
 from tests.fakes.channels import RecordingSender
 

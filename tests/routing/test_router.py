@@ -402,3 +402,20 @@ async def test_queued_event_names_the_reason(hub: Hub):
     seen = [events.queue.get_nowait() for _ in range(events.queue.qsize())]
     queued = [e for e in seen if isinstance(e, ConversationQueued)]
     assert queued[0].reason == "complaint"
+
+
+async def test_waiting_customers_hear_when_their_place_changes(hub: Hub):
+    from routing.events import QueuePosition
+
+    events = hub.stack.bus.subscribe(lambda e: isinstance(e, QueuePosition))
+    ids = [(await hub.say(f"v{i}", "转人工")).conversation_id for i in range(3)]
+    await hub.advance(3)  # changes are coalesced for 2 s
+    told = {
+        e.conversation_id: e.position
+        for e in [events.queue.get_nowait() for _ in range(events.queue.qsize())]
+    }
+    assert told == {ids[0]: 1, ids[1]: 2, ids[2]: 3}
+    await hub.agent("a1", {"general": 5}, max_chats=1)  # takes the first in line
+    await hub.advance(3)
+    moved = [events.queue.get_nowait() for _ in range(events.queue.qsize())]
+    assert {(e.conversation_id, e.position) for e in moved} == {(ids[1], 1), (ids[2], 2)}
