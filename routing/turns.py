@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +66,9 @@ class ReplyStore:
             meta = [("in_reply_to", inbound.id)]
             if say.answer is not None:
                 meta.append(("intent", say.answer.intent))
+                meta.append(("confidence", f"{say.answer.confidence:.3f}"))
+                if say.answer.entities:
+                    meta.append(("entities", json.dumps(dict(say.answer.entities), ensure_ascii=False)))
                 if say.answer.decision is KbDecision.ANSWER and say.answer.kb_article_id:
                     meta.append(("kb_article_id", say.answer.kb_article_id))
             if say.quick_replies:
