@@ -73,5 +73,25 @@ format: venv
 bench: venv venv-db
 	$(PY) -m bench.cases
 
+# The optional Rasa sidecar venv.
+# Rasa 3.6 needs Python 3.10 (pyenv's 3.10.x or python3.10 on PATH, found by scripts/find-python)
+# and its own venv: it pins numpy 1.23 / tensorflow 2.12, which cannot share .venv.
+# pip is held at < 24.1 (verified with 24.0): pip 24.1 dropped legacy version strings that old
+# dependency trees such as Rasa 3.6's may still carry.
+# nlu/rasa/constraints.txt holds the exact set that installed, trained and served here (pip check
+# clean); rasa==3.6.21 alone resolves the same way today. ≈ 150 s and 2.7 GB on first build.
+VENV_RASA  ?= .venv-rasa
+RASA_STAMP := $(VENV_RASA)/.installed
+
+rasa: $(RASA_STAMP)
+
+$(RASA_STAMP): nlu/rasa/requirements.txt nlu/rasa/constraints.txt
+	@py=$$(scripts/find-python 3.10) || { echo "error: 'make rasa' needs Python 3.10 (e.g. 'pyenv install 3.10')" >&2; exit 1; }; \
+	  [ -x $(VENV_RASA)/bin/python ] || $$py -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/python -m pip install -q --upgrade "pip<24.1"
+	$(VENV_RASA)/bin/python -m pip install -q -r nlu/rasa/requirements.txt -c nlu/rasa/constraints.txt
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 $(VENV_RASA)/bin/rasa --version >/dev/null
+	@touch $@
+
 clean:
 	rm -rf $(VENV) $(VENV_DB) .venv-rasa var .pytest_cache .ruff_cache

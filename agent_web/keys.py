@@ -6,9 +6,15 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from agent_web.canned import CannedReplyRepository
+from agent_web.kb_panel import KbSearch
+from agent_web.offer_book import OfferBook
+from agent_web.sessions import LoginGuard, SessionDesk
+from agent_web.sockets import SocketRegistry
 from hub.clock import Clock
 from hub.settings import Settings
 from mongo.client import Client, Database
+from routing.agents import AgentRepository
 from routing.cases import CaseDesk, CaseRepository
 from routing.customers import CustomerRepository
 from routing.messages import MessageRepository
@@ -26,3 +32,14 @@ CASE_DESK = web.AppKey("case_desk", CaseDesk)
 TAXONOMY = web.AppKey("taxonomy", list[Taxonomy])  # one-element holder: replaced on edit
 # name -> async probe returning a JSON-able status (nlu backend, channels …)
 HEALTH_PROBES = web.AppKey("health_probes", dict[str, Callable[[], Awaitable[dict[str, object]]]])
+
+# ---------------------------------------------------------------- the agents' inbox
+SESSIONS = web.AppKey("sessions", SessionDesk)
+LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
+AGENTS = web.AppKey("agents", AgentRepository)  # the record; the desk keeps agents in memory
+CANNED_REPLIES = web.AppKey("canned_replies", CannedReplyRepository)
+OFFERS = web.AppKey("offers", OfferBook)  # offer deadlines, as the bus announced them
+SOCKETS = web.AppKey("agent_sockets", SocketRegistry)
+# Optional: set by the composition root once the knowledge base exists (issue #5).
+# Absent: the inbox's KB panel says 知识库未加载.
+KB_SEARCH = web.AppKey("kb_search", KbSearch)

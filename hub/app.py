@@ -10,6 +10,7 @@ from functools import partial
 from aiohttp import web
 
 from agent_web import health
+from agent_web import routes as inbox
 from agent_web.errors import translate_errors
 from agent_web.keys import (
     CASE_DESK,
@@ -19,6 +20,7 @@ from agent_web.keys import (
     DB,
     DB_KIND,
     HEALTH_PROBES,
+    KB_SEARCH,
     MESSAGES,
     MONGO_CLIENT,
     SETTINGS,
@@ -30,11 +32,15 @@ from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
 from hub.routing_stack import build_routing
 from hub.settings import Settings
+from kb.articles import load_yaml
+from mongo.canned_replies import MongoCannedReplyRepository
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database, connect, wait_until_up
 from mongo.customers import MongoCustomerRepository
 from mongo.indexes import ensure_indexes
 from mongo.messages import MongoMessageRepository
+from mongo.people import MongoAgentRepository
+from mongo.sessions import MongoLoginFailureRepository, MongoSessionRepository
 from mongo.taxonomy import MongoTaxonomyRepository
 from routing.bot import Bot
 from routing.cases import CaseDesk
@@ -65,8 +71,10 @@ def create_app(
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(open_mongo)
     app.cleanup_ctx.append(partial(open_routing, bot=bot))
+    app.cleanup_ctx.append(open_inbox)
     health.add_routes(app)
     rest.add_routes(app)
+    inbox.add_routes(app)
     return app
 
 
@@ -93,7 +101,12 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     settings = app[SETTINGS]
     clock = app[CLOCK]
     config = await asyncio.to_thread(load_routing_config, settings.hub_routing_config)
-    the_bot = bot or await build_bot(settings)
+    if bot is None:
+        articles = await asyncio.to_thread(load_yaml, settings.kb_data)
+        built = await build_bot(settings, articles)
+        app[KB_SEARCH] = built.kb
+        bot = built
+    the_bot = bot
     scheduler = AsyncioScheduler(clock)
     stack = build_routing(
         app[DB], bot=the_bot, cases=app[CASE_DESK], config=config, clock=clock, scheduler=scheduler
@@ -106,6 +119,18 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     yield
     await scheduler.close()
     await stack.outbox.close()
+
+
+def open_inbox(app: web.Application) -> AsyncIterator[None]:
+    """The agents' inbox: sessions, login lockout, agents, canned replies (after routing)."""
+    db = app[DB]
+    return inbox.open_inbox(
+        app,
+        sessions=MongoSessionRepository(db),
+        failures=MongoLoginFailureRepository(db),
+        agents=MongoAgentRepository(db),
+        canned=MongoCannedReplyRepository(db),
+    )
 
 
 def _bot_probe(bot: Bot) -> Callable[[], Awaitable[dict[str, object]]]:

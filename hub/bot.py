@@ -1,10 +1,125 @@
-"""The production bot: NLU (Rasa or embedded) + the knowledge base, behind routing's Bot seam."""
+"""The production bot: NLU (Rasa or embedded) + the knowledge base, behind routing's Bot seam.
+
+The parser says what the citizen wants (intent, entities); the knowledge base says whether
+an article answers it. The router's policy decides what to do with both (routing/policy.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass
+
 from hub.settings import Settings
-from routing.bot import Bot
+from kb.articles import Article
+from kb.decision import KbDecision as KbVerdict
+from kb.service import KbResult, KnowledgeBase
+from nlu.parser import Parser, ParseResult
+from routing.bot import BotAnswer, KbDecision
+
+log = logging.getLogger(__name__)
+
+SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
+# A short, confidently classified pleasantry ("你好", "谢谢") is small talk even when some
+# article happens to look close; a longer message is a question first.
+SMALL_TALK_CONFIDENCE = 0.8
+SMALL_TALK_MAX_CHARS = 8
+_DECISIONS = {
+    KbVerdict.ANSWER: KbDecision.ANSWER,
+    KbVerdict.CLARIFY: KbDecision.CLARIFY,
+    KbVerdict.NONE: KbDecision.NONE,
+}
 
 
-async def build_bot(settings: Settings) -> Bot:
-    raise NotImplementedError("the NLU and KB packages are being built (issue 5)")
+@dataclass
+class NluKbBot:
+    parser: Parser
+    kb: KnowledgeBase
+
+    async def answer(self, text: str) -> BotAnswer:
+        parsed, found = await asyncio.gather(self.parser.parse(text), self.kb.query(text))
+        entities = tuple((e.entity, e.value) for e in parsed.entities)
+        if _is_small_talk(parsed, text):
+            return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
+        return combine(parsed, found, entities)
+
+    def status(self) -> dict[str, object]:
+        nlu_status = getattr(self.parser, "status", None)
+        return {
+            "nlu": nlu_status()
+            if callable(nlu_status)
+            else {"backend": type(self.parser).__name__},
+            "kb": {"articles": len(self.kb), "embedder": self.kb.embedder.name},
+        }
+
+
+def combine(
+    parsed: ParseResult, found: KbResult, entities: tuple[tuple[str, str], ...]
+) -> BotAnswer:
+    decision = _DECISIONS[found.decision]
+    best: Article | None = found.best.article if found.best else None
+    category = best.category[0] if best and best.category else None
+    if decision is KbDecision.ANSWER and best is not None:
+        return BotAnswer(
+            parsed.intent,
+            parsed.confidence,
+            decision,
+            found.answer_text,
+            best.id,
+            category,
+            entities=entities,
+        )
+    if decision is KbDecision.CLARIFY:
+        return BotAnswer(
+            parsed.intent,
+            parsed.confidence,
+            decision,
+            found.clarify_text,
+            None,
+            category,
+            found.choices,
+            entities,
+        )
+    return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
+
+
+def _is_small_talk(parsed: ParseResult, text: str) -> bool:
+    return (
+        parsed.intent in SMALL_TALK
+        and parsed.confidence >= SMALL_TALK_CONFIDENCE
+        and len(text.strip()) <= SMALL_TALK_MAX_CHARS
+    )
+
+
+async def build_parser(settings: Settings) -> Parser:
+    """The embedded parser, trained from the configured nlu.yml; with RASA_URL set, Rasa
+    first and the embedded parser whenever Rasa does not answer."""
+    from nlu.embedded import EmbeddedParser
+
+    embedded = await asyncio.to_thread(EmbeddedParser.from_file, settings.nlu_data)
+    if not settings.rasa_url:
+        return embedded
+    from nlu.fallback import FallbackParser
+    from nlu.rasa_http import RasaHttpConfig, RasaHttpParser
+
+    return FallbackParser(RasaHttpParser(RasaHttpConfig(settings.rasa_url)), embedded)
+
+
+async def build_knowledge_base(settings: Settings, articles: list[Article]) -> KnowledgeBase:
+    from kb.embedder import make_embedder
+    from kb.thresholds import load_profile
+
+    embedder = await asyncio.to_thread(make_embedder, settings.kb_embedder)
+    profile = load_profile(settings.kb_thresholds, embedder.name)
+    kb = KnowledgeBase(embedder, profile, cache_root=settings.hub_var_dir / "kb-cache")
+    await asyncio.to_thread(kb.build, articles)
+    return kb
+
+
+async def build_bot(settings: Settings, articles: list[Article]) -> NluKbBot:
+    """Train the parser and index the articles side by side (both are CPU-bound threads)."""
+    parser, kb = await asyncio.gather(
+        build_parser(settings), build_knowledge_base(settings, articles)
+    )
+    log.info("bot.ready", extra={"articles": len(kb), "rasa": bool(settings.rasa_url)})
+    return NluKbBot(parser, kb)

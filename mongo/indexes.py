@@ -43,6 +43,14 @@ INDEXES: dict[str, list[IndexModel]] = {
     "agent_sessions": [IndexModel([("login", ASC), ("at", DESC)], name="login_recent")],
     "agents": [IndexModel([("login", ASC)], unique=True, name="login_unique")],
     "departments": [IndexModel([("code", ASC)], unique=True, name="code_unique")],
+    # agent_web: staff sign-in (the _id is the session token's hash) and canned replies
+    "web_sessions": [
+        IndexModel([("login", ASC)], name="login"),
+        IndexModel([("expires_at", ASC)], name="expires_at"),
+    ],
+    "canned_replies": [
+        IndexModel([("owner", ASC), ("shortcut", ASC)], unique=True, name="owner_shortcut")
+    ],
 }
 
 

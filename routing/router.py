@@ -175,6 +175,8 @@ class Router:
         if decision.action is Action.ESCALATE:
             says = [Say(answer.text, answer)] if answer.decision is KbDecision.ANSWER else []
             conv, notice = await self.escalate(conv, decision)
+            if not says:  # keep what the bot understood (intent, entities) for the screen pop
+                notice = replace(notice, answer=notice.answer or answer)
             return conv, [*says, notice]
         return conv, [await self._bot_reply(conv, customer, answer)]
 

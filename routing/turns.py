@@ -68,7 +68,9 @@ class ReplyStore:
                 meta.append(("intent", say.answer.intent))
                 meta.append(("confidence", f"{say.answer.confidence:.3f}"))
                 if say.answer.entities:
-                    meta.append(("entities", json.dumps(dict(say.answer.entities), ensure_ascii=False)))
+                    meta.append(
+                        ("entities", json.dumps(dict(say.answer.entities), ensure_ascii=False))
+                    )
                 if say.answer.decision is KbDecision.ANSWER and say.answer.kb_article_id:
                     meta.append(("kb_article_id", say.answer.kb_article_id))
             if say.quick_replies:

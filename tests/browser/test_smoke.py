@@ -6,7 +6,9 @@ from tests.browser.conftest import SCREENSHOTS, serve
 
 async def test_chromium_renders_chinese_from_a_local_server(browser: Browser):
     async def page(_: web.Request) -> web.Response:
-        return web.Response(text="<html><body><h1 id=t>市民服务热线</h1></body></html>", content_type="text/html")
+        return web.Response(
+            text="<html><body><h1 id=t>市民服务热线</h1></body></html>", content_type="text/html"
+        )
 
     app = web.Application()
     app.router.add_get("/", page)

@@ -1,0 +1,226 @@
+"""The agent's inbox: my conversations, my offers, the waiting lists, presence.
+
+GET  /api/v1/agent/inbox                      everything the inbox shows
+GET  /api/v1/agent/waiting                    the waiting lists only (refreshed on queue events)
+GET  /api/v1/agent/directory                  agents and queues (transfer targets), wrap-up codes
+POST /api/v1/agent/status                     {"status": "ready" | "busy" | "away"}
+POST /api/v1/agent/offers/{cid}/accept | /decline
+POST /api/v1/agent/waiting/{cid}/pick         manual queues only
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from agent_web.access import is_manual, serves_queue
+from agent_web.auth import Caller, refusal, requires
+from agent_web.json_input import read_json, text
+from agent_web.keys import OFFERS
+from agent_web.views import conversation_json, entry_json, iso
+from channels.keys import ROUTING
+from hub.routing_stack import RoutingStack
+from routing.agents import Role
+from routing.conversation_model import WITH_AGENT, Conversation
+from routing.errors import Conflict, CustomerNotFound, NotAllowed
+from routing.presence import AgentSeat, AgentStatus
+
+SERVING = (Role.AGENT, Role.SUPERVISOR)
+MAX_WAITING_SHOWN = 50
+STATUSES = {"ready": AgentStatus.READY, "busy": AgentStatus.BUSY, "away": AgentStatus.AWAY}
+# Wrap-up codes (小结) an agent closes a conversation with; labels live in the page.
+WRAP_UP_CODES = ("resolved", "case_created", "transferred", "callback", "invalid", "other")
+
+
+def presence_json(seat: AgentSeat | None) -> dict[str, Any]:
+    if seat is None:
+        return {"status": "offline", "load": 0, "max_chats": 0, "connected": False}
+    return {
+        "status": seat.status.value,
+        "load": seat.load,
+        "chats": len(seat.chats),
+        "calls": len(seat.calls),
+        "offers": len(seat.offers),
+        "max_chats": seat.max_chats,
+        "connected": seat.connected,
+        "missed_offers": seat.missed_offers,
+    }
+
+
+async def with_customer(stack: RoutingStack, conv: Conversation) -> dict[str, Any]:
+    try:
+        customer = await stack.customers.get(conv.customer_id)
+    except CustomerNotFound:
+        customer = None
+    return conversation_json(conv, customer)
+
+
+@requires(*SERVING)
+async def inbox(request: web.Request, me: Caller) -> web.Response:
+    stack = request.app[ROUTING]
+    mine = [
+        c
+        for c in await stack.conversations.in_states(WITH_AGENT)
+        if c.agent == me.login or me.login in c.participants
+    ]
+    mine.sort(key=lambda c: c.updated_at, reverse=True)
+    return web.json_response(
+        {
+            "me": presence_json(stack.acd.presence.seat(me.login)),
+            "conversations": [await with_customer(stack, c) for c in mine],
+            "offers": await _offers(request, me),
+            "waiting": await _waiting(stack, me.login),
+        }
+    )
+
+
+@requires(*SERVING)
+async def waiting(request: web.Request, me: Caller) -> web.Response:
+    stack = request.app[ROUTING]
+    return web.json_response({"waiting": await _waiting(stack, me.login)})
+
+
+async def _offers(request: web.Request, me: Caller) -> list[dict[str, Any]]:
+    stack = request.app[ROUTING]
+    seat = stack.acd.presence.seat(me.login)
+    if seat is None:
+        return []
+    out = []
+    now = stack.router.clock.now()
+    for cid in sorted(seat.offers):
+        conv = await stack.router.book.get(cid)
+        known = request.app[OFFERS].get(cid)
+        queue = conv.queue or ""
+        cfg = stack.acd.config.queues.get(queue)
+        expires = (
+            known.expires_at
+            if known
+            else now + timedelta(seconds=cfg.offer_timeout_s if cfg else 20)
+        )
+        out.append(
+            {
+                "conversation_id": cid,
+                "queue": queue,
+                "queue_title": cfg.title if cfg else queue,
+                "expires_at": iso(expires),
+                "ttl_s": max(0, round((expires - now).total_seconds())),
+                "conversation": await with_customer(stack, conv),
+            }
+        )
+    return out
+
+
+async def _waiting(stack: RoutingStack, login: str) -> list[dict[str, Any]]:
+    seat = stack.acd.presence.seat(login)
+    now = stack.router.clock.now()
+    out = []
+    for name, cfg in stack.acd.config.queues.items():
+        if not serves_queue(stack, login, name):
+            continue
+        entries = []
+        for position, entry in enumerate(stack.acd.queues[name].ordered(now), 1):
+            if position > MAX_WAITING_SHOWN:
+                break
+            item = entry_json(entry, position, now)
+            conv = await stack.router.book.get(entry.conversation_id)
+            view = await with_customer(stack, conv)
+            item["channel"] = view["channel"]
+            item["customer"] = view["customer"]
+            item["escalation_reason"] = conv.escalation_reason
+            item["pickable"] = (
+                is_manual(stack, name)
+                and seat is not None
+                and any(entry.accepts_skill(s) for s in seat.skills)
+            )
+            entries.append(item)
+        out.append(
+            {
+                "queue": name,
+                "title": cfg.title,
+                "manual": is_manual(stack, name),
+                "count": len(stack.acd.queues[name]),
+                "entries": entries,
+            }
+        )
+    return out
+
+
+@requires(*SERVING)
+async def directory(request: web.Request, me: Caller) -> web.Response:
+    stack = request.app[ROUTING]
+    agents = [
+        {
+            "login": s.login,
+            "name": s.name,
+            "status": s.status.value,
+            "load": s.load,
+            "max_chats": s.max_chats,
+            "skills": sorted(s.skills),
+            "connected": s.connected,
+        }
+        for s in sorted(stack.acd.presence.seats.values(), key=lambda s: s.login)
+        if _is_active_agent(stack, s.login)
+    ]
+    queues = [
+        {"name": q.name, "title": q.title, "manual": is_manual(stack, q.name)}
+        for q in stack.acd.config.queues.values()
+    ]
+    return web.json_response(
+        {"agents": agents, "queues": queues, "wrap_up_codes": list(WRAP_UP_CODES)}
+    )
+
+
+def _is_active_agent(stack: RoutingStack, login: str) -> bool:
+    try:
+        return stack.desk.agent(login).has_role(Role.AGENT)
+    except NotAllowed:  # inactive: not a transfer target
+        return False
+
+
+@requires(*SERVING)
+async def set_status(request: web.Request, me: Caller) -> web.Response:
+    body = await read_json(request)
+    wanted = text(body, "status", max_len=16)
+    if wanted not in STATUSES:
+        raise refusal(400, "bad_request", "status must be ready, busy or away")
+    stack = request.app[ROUTING]
+    await stack.desk.set_status(me.login, STATUSES[wanted])
+    return web.json_response({"me": presence_json(stack.acd.presence.seat(me.login))})
+
+
+@requires(*SERVING)
+async def accept(request: web.Request, me: Caller) -> web.Response:
+    stack = request.app[ROUTING]
+    conv = await stack.desk.accept(me.login, request.match_info["cid"])
+    return web.json_response({"conversation": await with_customer(stack, conv)})
+
+
+@requires(*SERVING)
+async def decline(request: web.Request, me: Caller) -> web.Response:
+    await request.app[ROUTING].desk.decline(me.login, request.match_info["cid"])
+    return web.json_response({"ok": True})
+
+
+@requires(*SERVING)
+async def pick(request: web.Request, me: Caller) -> web.Response:
+    stack = request.app[ROUTING]
+    cid = request.match_info["cid"]
+    entry = stack.acd.waiting_entry(cid)
+    if entry is None:
+        raise Conflict(f"conversation {cid} is not waiting")
+    if not is_manual(stack, entry.queue):
+        raise Conflict(f"queue {entry.queue} assigns conversations itself: wait for an offer")
+    conv = await stack.desk.pick(me.login, cid)
+    return web.json_response({"conversation": await with_customer(stack, conv)})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/agent/inbox", inbox)
+    app.router.add_get("/api/v1/agent/waiting", waiting)
+    app.router.add_get("/api/v1/agent/directory", directory)
+    app.router.add_post("/api/v1/agent/status", set_status)
+    app.router.add_post("/api/v1/agent/offers/{cid}/accept", accept)
+    app.router.add_post("/api/v1/agent/offers/{cid}/decline", decline)
+    app.router.add_post("/api/v1/agent/waiting/{cid}/pick", pick)

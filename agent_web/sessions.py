@@ -1,0 +1,168 @@
+"""Signed-in staff: server-side sessions, and the per-account lockout after failed logins.
+
+The browser holds only a random session token (HttpOnly cookie); the database holds its
+SHA-256, so a copy of the sessions collection signs nobody in. Each session carries its own
+CSRF token, which every mutating request must echo in a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hub.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    token_hash: str
+    login: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime  # absolute: one shift, however active
+    last_seen: datetime  # idle sessions end earlier (SessionPolicy.idle_s)
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: WebSession) -> None: ...
+
+    async def find(self, token_hash: str) -> WebSession | None: ...
+
+    async def touch(self, token_hash: str, at: datetime) -> None: ...
+
+    async def remove(self, token_hash: str) -> None: ...
+
+    async def remove_for_login(self, login: str) -> int: ...
+
+    async def remove_expired(self, now: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    ttl_s: float = 12 * 3600.0  # a hotline shift
+    idle_s: float = 2 * 3600.0
+    touch_every_s: float = 300.0  # last_seen is written at most this often (writes are scarce)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionDesk:
+    def __init__(
+        self, repo: SessionRepository, clock: Clock, policy: SessionPolicy | None = None
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self.policy = policy or SessionPolicy()
+
+    async def start(self, login: str) -> tuple[str, WebSession]:
+        """A new session for login: (the token for the cookie, the stored session)."""
+        now = self._clock.now()
+        await self._repo.remove_expired(now)
+        token = secrets.token_urlsafe(32)
+        session = WebSession(
+            token_hash=hash_token(token),
+            login=login,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.policy.ttl_s),
+            last_seen=now,
+        )
+        await self._repo.add(session)
+        return token, session
+
+    async def resolve(self, token: str) -> WebSession | None:
+        """The live session the token stands for; None when unknown, expired or idle too long."""
+        if not token or len(token) > 128:
+            return None
+        session = await self._repo.find(hash_token(token))
+        if session is None:
+            return None
+        now = self._clock.now()
+        idle = (now - session.last_seen).total_seconds()
+        if now >= session.expires_at or idle >= self.policy.idle_s:
+            await self._repo.remove(session.token_hash)
+            return None
+        if idle >= self.policy.touch_every_s:
+            await self._repo.touch(session.token_hash, now)
+            session = replace(session, last_seen=now)
+        return session
+
+    async def end(self, session: WebSession) -> None:
+        await self._repo.remove(session.token_hash)
+
+    async def end_all(self, login: str) -> int:
+        """Sign login out everywhere (deactivated, password changed)."""
+        return await self._repo.remove_for_login(login)
+
+
+# ---------------------------------------------------------------- login lockout
+
+
+@dataclass(frozen=True, slots=True)
+class LoginFailures:
+    login: str
+    count: int
+    first_at: datetime
+    locked_until: datetime | None = None
+
+
+class LoginFailureRepository(Protocol):
+    async def get(self, login: str) -> LoginFailures | None: ...
+
+    async def increment(self, login: str, at: datetime) -> LoginFailures:
+        """Count one more failure (atomically), starting the record at `at` if new."""
+        ...
+
+    async def lock(self, login: str, until: datetime) -> None: ...
+
+    async def clear(self, login: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutPolicy:
+    max_failures: int = 5
+    window_s: float = 900.0  # failures older than this are forgotten
+    lock_s: float = 900.0
+
+
+class LoginGuard:
+    """Locks an account after max_failures wrong passwords within window_s (the account, not
+    the address: guessing one agent's password from many addresses is the threat here)."""
+
+    def __init__(
+        self, repo: LoginFailureRepository, clock: Clock, policy: LockoutPolicy | None = None
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self.policy = policy or LockoutPolicy()
+
+    async def locked_for(self, login: str) -> int:
+        """Seconds until login may try again; 0 when it may now."""
+        record = await self._repo.get(login)
+        if record is None or record.locked_until is None:
+            return 0
+        left = (record.locked_until - self._clock.now()).total_seconds()
+        if left <= 0:
+            await self._repo.clear(login)
+            return 0
+        return max(1, int(left + 0.999))
+
+    async def failed(self, login: str) -> int:
+        """Record a wrong password; returns the lock in seconds if this failure locked it."""
+        now = self._clock.now()
+        record = await self._repo.get(login)
+        if record is not None and (now - record.first_at).total_seconds() > self.policy.window_s:
+            await self._repo.clear(login)
+        record = await self._repo.increment(login, now)
+        if record.count < self.policy.max_failures:
+            return 0
+        await self._repo.lock(login, now + timedelta(seconds=self.policy.lock_s))
+        return int(self.policy.lock_s)
+
+    async def succeeded(self, login: str) -> None:
+        await self._repo.clear(login)

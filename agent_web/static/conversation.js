@@ -1,0 +1,238 @@
+// The open conversation: header, actions, transcript (with what the bot understood).
+import {
+  $, api, channelBadge, clear, errorText, fmtTime, h, label, tagBadges, toast,
+} from "/static/agent/common.js";
+import { resetCaseDraft } from "/static/agent/casefile.js";
+import { showScreenPop } from "/static/agent/screenpop.js";
+import { isMine, isOpenForReply, offerFor, showTab, state } from "/static/agent/inbox_state.js";
+
+const enc = encodeURIComponent;
+const base = (cid) => `/api/v1/agent/conversations/${enc(cid)}`;
+
+export function initConversation() {
+  $("#btn-accept").addEventListener("click", () => state.selected && accept(state.selected.id));
+  $("#btn-transfer").addEventListener("click", openTransfer);
+  $("#btn-invite").addEventListener("click", openInvite);
+  $("#btn-help").addEventListener("click", () => act("help", { text: "" }, "已通知班长"));
+  $("#btn-case").addEventListener("click", () => showTab("case-panel"));
+  $("#btn-hand-back").addEventListener("click", () => {
+    if (confirm("确定将客户转回机器人服务？")) act("hand-back", undefined, "已转回机器人");
+  });
+  $("#btn-end").addEventListener("click", () => act("end", undefined, "已结束服务，请填写小结后关闭"));
+  $("#btn-close").addEventListener("click", openClose);
+  $("#dlg-transfer").addEventListener("close", confirmTransfer);
+  $("#dlg-invite").addEventListener("close", confirmInvite);
+  $("#dlg-close").addEventListener("close", confirmClose);
+}
+
+export async function accept(cid) {
+  try {
+    await api("POST", `/api/v1/agent/offers/${enc(cid)}/accept`);
+    state.refresh();
+    await openConversation(cid);
+  } catch (err) {
+    toast(errorText(err), "error");
+    state.refresh();
+  }
+}
+
+export async function openConversation(cid) {
+  const selected = { id: cid, conversation: null, messageIds: new Set(), pending: [] };
+  state.selected = selected;
+  state.unread.delete(cid);
+  for (const item of document.querySelectorAll(".conversation-item")) {
+    item.classList.toggle("selected", item.dataset.conversationId === cid);
+  }
+  clear($("#transcript"));
+  resetCaseDraft(cid);
+  if (state.socket && !isMineId(cid)) state.socket.watch(cid);
+  else if (state.socket) state.socket.watch(null);
+  let data;
+  try {
+    data = await api("GET", base(cid));
+  } catch (err) {
+    toast(errorText(err), "error");
+    return;
+  }
+  if (state.selected !== selected) return; // another one was opened meanwhile
+  selected.conversation = data.conversation;
+  renderHeader();
+  for (const m of data.messages) addMessage(m);
+  for (const m of selected.pending) addMessage(m);
+  selected.pending = [];
+  scrollDown();
+  showScreenPop(cid);
+}
+
+function isMineId(cid) {
+  return state.conversations.some((c) => c.id === cid && isMine(c));
+}
+
+// After an inbox refresh: the selected conversation's state may have changed.
+export async function refreshSelected() {
+  const selected = state.selected;
+  if (!selected || !selected.conversation) return;
+  try {
+    const data = await api("GET", base(selected.id));
+    if (state.selected !== selected) return;
+    selected.conversation = data.conversation;
+    renderHeader();
+    for (const m of data.messages) addMessage(m);
+  } catch (err) {
+    if (err.status === 403) {
+      state.selected = null;
+      clear($("#transcript"));
+      $("#conv-title").textContent = "会话已转出";
+      $("#conv-actions").hidden = true;
+      $("#composer").hidden = true;
+    }
+  }
+}
+
+export function appendLive(message) {
+  const selected = state.selected;
+  if (!selected) return;
+  if (!selected.conversation) {
+    selected.pending.push(message);
+    return;
+  }
+  const atBottom = isAtBottom();
+  addMessage(message);
+  if (atBottom) scrollDown();
+}
+
+function renderHeader() {
+  const conv = state.selected.conversation;
+  const customer = conv.customer || {};
+  const title = clear($("#conv-title"));
+  title.append(channelBadge(conv.channel), " ", customer.name || `访客 ${String(customer.id).slice(-6)}`,
+    " ", ...tagBadges(customer.tags));
+  const stateEl = $("#conv-state");
+  const queue = conv.queue && state.directory.queues.find((q) => q.name === conv.queue);
+  stateEl.textContent = `${label("state", conv.state)}${queue ? ` · ${queue.title}` : ""}`;
+  stateEl.dataset.state = conv.state;
+  const serving = isOpenForReply(conv);
+  const owner = serving && conv.agent === state.me.login;
+  const offered = !!offerFor(conv.id);
+  $("#conv-actions").hidden = !(serving || offered);
+  $("#btn-accept").hidden = !offered;
+  for (const id of ["#btn-transfer", "#btn-invite", "#btn-help", "#btn-hand-back", "#btn-close"]) {
+    $(id).hidden = !owner;
+  }
+  $("#btn-end").hidden = !(owner && conv.state === "assigned");
+  $("#btn-case").hidden = !serving;
+  $("#composer").hidden = !serving;
+  $("#composer-hint").textContent = conv.state === "wrap_up" ? "话后处理中：可写内部备注" : "";
+}
+
+function addMessage(m) {
+  const selected = state.selected;
+  if (!selected || m.conversation_id !== selected.id || selected.messageIds.has(m.id)) return;
+  selected.messageIds.add(m.id);
+  const who = m.sender === "agent" ? (agentName(m.sender_id) || label("sender", "agent")) : label("sender", m.sender);
+  const item = h("li", {
+    class: `msg msg-${m.sender}${m.internal ? " internal" : ""}`, testid: "message",
+    dataset: { sender: m.sender, internal: String(!!m.internal), messageId: m.id },
+  },
+  h("div", { class: "msg-meta" }, who, m.internal ? h("span", { class: "badge-internal" }, "内部备注") : null,
+    " ", h("time", {}, fmtTime(m.created_at))),
+  h("div", { class: "msg-text", testid: "message-text" }, m.text));
+  if (m.nlu) item.append(nluLine(m.nlu));
+  $("#transcript").append(item);
+}
+
+function nluLine(nlu) {
+  const confidence = nlu.confidence == null ? "" : ` ${Math.round(nlu.confidence * 100)}%`;
+  const line = h("div", { class: "nlu", testid: "nlu" },
+    h("span", { class: "intent", testid: "nlu-intent", dataset: { intent: nlu.intent } },
+      `意图：${label("intent", nlu.intent)}${confidence}`));
+  for (const [key, value] of Object.entries(nlu.entities || {})) {
+    line.append(h("span", { class: "entity", testid: "nlu-entity", dataset: { entity: key } },
+      `${label("entity", key)}：${value}`));
+  }
+  return line;
+}
+
+function agentName(login) {
+  if (!login) return "";
+  if (state.me && login === state.me.login) return `${state.me.name}（我）`;
+  const agent = state.directory && state.directory.agents.find((a) => a.login === login);
+  return agent ? agent.name : login;
+}
+
+function isAtBottom() {
+  const list = $("#transcript");
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+}
+
+function scrollDown() {
+  const list = $("#transcript");
+  list.scrollTop = list.scrollHeight;
+}
+
+async function act(action, body, done) {
+  const selected = state.selected;
+  if (!selected) return;
+  try {
+    await api("POST", `${base(selected.id)}/${action}`, body);
+    toast(done);
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+  state.refresh();
+  refreshSelected();
+}
+
+async function loadDirectory() {
+  try {
+    state.directory = await api("GET", "/api/v1/agent/directory");
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+}
+
+async function openTransfer() {
+  await loadDirectory();
+  const agents = clear($("#transfer-agent"));
+  for (const a of state.directory.agents.filter((x) => x.login !== state.me.login)) {
+    agents.append(h("option", { value: a.login }, `${a.name}（${label("status", a.status)} ${a.load}/${a.max_chats}）`));
+  }
+  const queues = clear($("#transfer-queue"));
+  for (const q of state.directory.queues) queues.append(h("option", { value: q.name }, q.title));
+  $("#transfer-note").value = "";
+  $("#dlg-transfer").showModal();
+}
+
+function confirmTransfer() {
+  if ($("#dlg-transfer").returnValue !== "ok") return;
+  const kind = document.querySelector("input[name=transfer-kind]:checked").value;
+  const body = { note: $("#transfer-note").value };
+  if (kind === "agent") body.agent = $("#transfer-agent").value;
+  else body.queue = $("#transfer-queue").value;
+  act("transfer", body, "已转接");
+}
+
+async function openInvite() {
+  await loadDirectory();
+  const experts = clear($("#invite-expert"));
+  for (const a of state.directory.agents.filter((x) => x.login !== state.me.login)) {
+    experts.append(h("option", { value: a.login }, `${a.name}（${a.skills.join("、")}）`));
+  }
+  $("#dlg-invite").showModal();
+}
+
+function confirmInvite() {
+  if ($("#dlg-invite").returnValue !== "ok") return;
+  act("invite", { expert: $("#invite-expert").value }, "已邀请专家加入");
+}
+
+function openClose() {
+  const codes = clear($("#close-code"));
+  for (const code of state.directory.wrap_up_codes) codes.append(h("option", { value: code }, label("wrapUp", code)));
+  $("#dlg-close").showModal();
+}
+
+function confirmClose() {
+  if ($("#dlg-close").returnValue !== "ok") return;
+  act("close", { wrap_up_code: $("#close-code").value }, "会话已关闭");
+}

@@ -1,0 +1,271 @@
+// The unified inbox: lists (offers, my conversations, waiting), presence, the live feed.
+import {
+  $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtWait, h, hasRole, label,
+  logout, notificationButton, notify, signIn, tagBadges, toast,
+} from "/static/agent/common.js";
+import { initCaseForm } from "/static/agent/casefile.js";
+import { initComposer } from "/static/agent/composer.js";
+import {
+  accept, appendLive, initConversation, openConversation, refreshSelected,
+} from "/static/agent/conversation.js";
+import { initKb } from "/static/agent/kb.js";
+import { showTab, state } from "/static/agent/inbox_state.js";
+
+async function start() {
+  state.me = await signIn();
+  $("#me-name").textContent = state.me.name;
+  $("#logout").addEventListener("click", logout);
+  $("#link-supervisor").hidden = !hasRole(state.me, "supervisor");
+  $("#link-admin").hidden = !hasRole(state.me, "admin");
+  notificationButton($("#enable-notify"));
+  if (!hasRole(state.me, "agent") && !hasRole(state.me, "supervisor")) {
+    $("#no-seat").hidden = false;
+    $("#inbox").hidden = true;
+    $("#presence").hidden = true;
+    return;
+  }
+  for (const button of document.querySelectorAll("#presence button")) {
+    button.addEventListener("click", () => setStatus(button.dataset.status));
+  }
+  for (const tab of document.querySelectorAll(".tabs .tab")) {
+    tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  }
+  state.refresh = debounce(loadInbox, 150);
+  state.directory = await api("GET", "/api/v1/agent/directory");
+  initConversation();
+  initComposer();
+  initKb();
+  initCaseForm();
+  state.socket = connectSocket(onEvent, (up) => {
+    const light = $("#ws-state");
+    light.dataset.connected = String(up);
+    light.textContent = up ? "已连接" : "重连中…";
+    if (up) state.refresh();
+  });
+  await loadInbox();
+  setInterval(tickCountdowns, 1000);
+}
+
+async function loadInbox() {
+  let data;
+  try {
+    data = await api("GET", "/api/v1/agent/inbox");
+  } catch (err) {
+    toast(errorText(err), "error");
+    return;
+  }
+  const now = Date.now();
+  state.conversations = data.conversations;
+  state.offers = data.offers.map((o) => ({ ...o, deadline: now + o.ttl_s * 1000 }));
+  state.waiting = data.waiting;
+  renderPresence(data.me);
+  renderOffers();
+  renderMine();
+  renderWaiting();
+  autoOpen();
+}
+
+const loadWaiting = debounce(async () => {
+  try {
+    state.waiting = (await api("GET", "/api/v1/agent/waiting")).waiting;
+    renderWaiting();
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+}, 300);
+
+// The screen pop: open a new assignment, or preview a new offer, when nothing is open.
+function autoOpen() {
+  const selected = state.selected && state.selected.id;
+  const stillRelevant = selected && (state.conversations.some((c) => c.id === selected)
+    || state.offers.some((o) => o.conversation_id === selected));
+  if (stillRelevant) {
+    refreshSelected();
+    return;
+  }
+  const next = state.conversations.find((c) => c.state === "assigned")
+    || (state.offers[0] && state.offers[0].conversation);
+  if (next) openConversation(next.id);
+  else if (selected) refreshSelected();
+}
+
+function renderPresence(me) {
+  state.presence = me;
+  const light = $("#presence-status");
+  light.dataset.status = me.status;
+  light.textContent = label("status", me.status);
+  for (const button of document.querySelectorAll("#presence button")) {
+    button.classList.toggle("active", button.dataset.status === me.status);
+  }
+  $("#agent-load").textContent = `负载 ${me.load}/${me.max_chats}`;
+}
+
+async function setStatus(status) {
+  try {
+    renderPresence((await api("POST", "/api/v1/agent/status", { status })).me);
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+}
+
+function customerName(conv) {
+  const c = conv.customer || {};
+  return c.name || `访客 ${String(c.id || "").slice(-6)}`;
+}
+
+function renderOffers() {
+  const box = clear($("#offers"));
+  $("#offers-count").textContent = String(state.offers.length);
+  for (const offer of state.offers) {
+    const conv = offer.conversation;
+    box.append(h("div", {
+      class: "card offer", testid: "offer-card", dataset: { conversationId: offer.conversation_id },
+      onclick: () => openConversation(offer.conversation_id),
+    },
+    h("div", { class: "card-line" }, channelBadge(conv.channel), h("strong", {}, customerName(conv)),
+      ...tagBadges(conv.customer.tags)),
+    h("div", { class: "card-line muted" }, offer.queue_title, " · ", label("reason", conv.escalation_reason)),
+    h("div", { class: "card-line" },
+      h("span", { class: "countdown", testid: "offer-countdown", dataset: { deadline: String(offer.deadline) } },
+        `${offer.ttl_s}秒`),
+      h("button", { type: "button", class: "primary", testid: "offer-accept", onclick: (e) => { e.stopPropagation(); accept(offer.conversation_id); } }, "接受"),
+      h("button", { type: "button", testid: "offer-decline", onclick: (e) => { e.stopPropagation(); decline(offer.conversation_id); } }, "拒绝"))));
+  }
+}
+
+function tickCountdowns() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll(".countdown")) {
+    const left = Math.max(0, Math.round((Number(el.dataset.deadline) - now) / 1000));
+    el.textContent = `${left}秒`;
+    el.classList.toggle("urgent", left <= 5);
+  }
+  for (const el of document.querySelectorAll("[data-queued-at]")) {
+    el.textContent = fmtWait((now - Date.parse(el.dataset.queuedAt)) / 1000);
+  }
+}
+
+async function decline(cid) {
+  try {
+    await api("POST", `/api/v1/agent/offers/${encodeURIComponent(cid)}/decline`);
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+  state.refresh();
+}
+
+function renderMine() {
+  const box = clear($("#my-conversations"));
+  $("#mine-count").textContent = String(state.conversations.length);
+  if (!state.conversations.length) box.append(h("p", { class: "muted empty" }, "暂无会话"));
+  for (const conv of state.conversations) {
+    const unread = state.unread.get(conv.id) || 0;
+    const preview = state.previews.get(conv.id) || label("reason", conv.escalation_reason);
+    box.append(h("div", {
+      class: `card conversation-item${state.selected && state.selected.id === conv.id ? " selected" : ""}`,
+      testid: "conversation-item", dataset: { conversationId: conv.id, state: conv.state },
+      onclick: () => openConversation(conv.id),
+    },
+    h("div", { class: "card-line" }, channelBadge(conv.channel), h("strong", {}, customerName(conv)),
+      ...tagBadges(conv.customer.tags),
+      unread ? h("span", { class: "unread", testid: "unread" }, String(unread)) : null),
+    h("div", { class: "card-line muted preview", testid: "conversation-preview" },
+      label("state", conv.state), " · ", preview)));
+  }
+}
+
+function renderWaiting() {
+  const box = clear($("#waiting"));
+  const queues = state.waiting.filter((q) => q.count > 0 || q.manual);
+  if (!queues.length) box.append(h("p", { class: "muted empty" }, "没有排队的客户"));
+  for (const queue of queues) {
+    box.append(h("h3", { class: "queue-title", dataset: { queue: queue.queue } },
+      queue.title, " ", h("span", { class: "count", testid: "waiting-count" }, String(queue.count)),
+      queue.manual ? h("span", { class: "muted" }, "（手动接入）") : null));
+    for (const entry of queue.entries) {
+      box.append(h("div", {
+        class: "card waiting-item", testid: "waiting-item",
+        dataset: { conversationId: entry.conversation_id, queue: entry.queue },
+      },
+      h("div", { class: "card-line" }, channelBadge(entry.channel), h("strong", {}, customerName(entry)),
+        ...tagBadges(entry.customer.tags)),
+      h("div", { class: "card-line muted" }, `第${entry.position}位 · 已等待 `,
+        h("span", { dataset: { queuedAt: entry.queued_at } }, fmtWait(entry.waited_s)),
+        " · ", label("reason", entry.escalation_reason)),
+      entry.pickable ? h("button", { type: "button", class: "primary", testid: "waiting-pick", onclick: () => pick(entry.conversation_id) }, "接入") : null));
+    }
+  }
+}
+
+async function pick(cid) {
+  try {
+    await api("POST", `/api/v1/agent/waiting/${encodeURIComponent(cid)}/pick`);
+    await loadInbox();
+    openConversation(cid);
+  } catch (err) {
+    toast(errorText(err), "error");
+    loadWaiting();
+  }
+}
+
+function onEvent(event) {
+  switch (event.type) {
+    case "hello":
+      renderPresence(event.me);
+      break;
+    case "offer":
+      if (event.mine) {
+        notify("新的会话邀请", "有客户等待接入，请在倒计时内接受");
+        state.refresh();
+      }
+      break;
+    case "assigned":
+      if (event.mine) {
+        notify("新会话已分配", "请及时回复客户");
+        state.refresh();
+      }
+      break;
+    case "offer_withdrawn":
+    case "unassigned":
+    case "closed":
+    case "status":
+      // supervisors also get everyone else's: only mine change this inbox
+      if (event.mine) state.refresh();
+      break;
+    case "queue":
+    case "queued":
+      loadWaiting();
+      break;
+    case "message":
+      onMessage(event.message);
+      break;
+    case "alert":
+      showAlert(event);
+      break;
+    default:
+      break;
+  }
+}
+
+function onMessage(message) {
+  const cid = message.conversation_id;
+  if (state.selected && state.selected.id === cid) {
+    appendLive(message);
+  } else if (message.sender === "customer") {
+    state.unread.set(cid, (state.unread.get(cid) || 0) + 1);
+  }
+  if (!message.internal) state.previews.set(cid, message.text.slice(0, 60));
+  if (!state.conversations.some((c) => c.id === cid)) state.refresh();
+  else renderMine();
+}
+
+function showAlert(event) {
+  const banner = $("#alert-banner");
+  banner.hidden = false;
+  banner.dataset.kind = event.kind;
+  clear(banner).append(h("strong", {}, event.kind === "emergency" ? "紧急告警：" : "求助："),
+    event.text, " ", h("button", { type: "button", onclick: () => { banner.hidden = true; } }, "知道了"));
+  notify(event.kind === "emergency" ? "紧急求助告警" : "坐席请求协助", event.text);
+}
+
+start().catch((err) => toast(errorText(err), "error"));

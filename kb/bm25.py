@@ -1,0 +1,132 @@
+"""BM25 over pre-tokenised documents (bm25s), with cheap single-document updates.
+
+bm25s builds an immutable score matrix. Rebuilding it for every edited article would cost
+seconds on a large KB, so edits go to a small overlay scored with the base's statistics
+(document count, frequencies, mean length: stale by a few documents, which BM25 does not
+notice) and replaced base rows are masked. The base is rebuilt once the overlay grows past
+a fraction of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Key = Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class Bm25Config:
+    k1: float = 1.2
+    b: float = 0.75
+    overlay_fraction: float = 0.05  # rebuild the base when the overlay exceeds this share
+    overlay_min: int = 64  # ... but never for fewer edits than this
+
+
+class Bm25Index:
+    """Scores every live document for a query; a document is a token list under a key."""
+
+    def __init__(self, config: Bm25Config | None = None) -> None:
+        self._config = config or Bm25Config()
+        self._docs: dict[Key, tuple[str, ...]] = {}
+        self._base: bm25s.BM25 | None = None
+        self._base_keys: list[Key] = []
+        self._base_row: dict[Key, int] = {}
+        self._alive = np.zeros(0, dtype=bool)
+        self._overlay: dict[Key, Counter[str]] = {}
+        self._df: Counter[str] = Counter()
+        self._avgdl = 1.0
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def build(self, docs: Iterable[tuple[Key, Sequence[str]]]) -> None:
+        self._docs = {key: tuple(tokens) for key, tokens in docs}
+        self._rebuild()
+
+    def upsert(self, key: Key, tokens: Sequence[str]) -> None:
+        self._mask(key)
+        self._docs[key] = tuple(tokens)
+        self._overlay[key] = Counter(tokens)
+        if len(self._overlay) > max(
+            self._config.overlay_min, self._config.overlay_fraction * len(self._base_keys)
+        ):
+            self._rebuild()
+
+    def delete(self, key: Key) -> None:
+        self._mask(key)
+        self._docs.pop(key, None)
+        self._overlay.pop(key, None)
+
+    def knows(self, token: str) -> bool:
+        """True if some document (as of the last rebuild) contains the token."""
+        return token in self._df
+
+    def max_score(self, tokens: Sequence[str]) -> float:
+        """The score ceiling of a query: the sum of its distinct tokens' idf (a token the
+        corpus never saw counts as the rarest), so score / max_score is in [0, 1)."""
+        return sum(self._idf(self._df.get(t, 0)) for t in dict.fromkeys(tokens))
+
+    def scores(self, tokens: Sequence[str]) -> tuple[list[Key], np.ndarray]:
+        """(keys, scores) of every live document with a non-zero score."""
+        query = list(dict.fromkeys(tokens))
+        keys: list[Key] = []
+        parts: list[np.ndarray] = []
+        if self._base is not None and query and self._base_keys:
+            ids = self._base.get_tokens_ids(query)
+            if ids:
+                base = self._base.get_scores(ids)
+                rows = np.flatnonzero((base > 0) & self._alive)
+                keys += [self._base_keys[r] for r in rows]
+                parts.append(base[rows].astype(np.float32))
+        if self._overlay and query:
+            extra = [
+                (key, self._score_counts(query, counts)) for key, counts in self._overlay.items()
+            ]
+            extra = [(k, s) for k, s in extra if s > 0]
+            keys += [k for k, _ in extra]
+            parts.append(np.array([s for _, s in extra], dtype=np.float32))
+        return keys, (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
+
+    def _score_counts(self, query: Sequence[str], counts: Counter[str]) -> float:
+        k1, b = self._config.k1, self._config.b
+        norm = k1 * (1 - b + b * sum(counts.values()) / self._avgdl)
+        total = 0.0
+        for t in query:
+            tf = counts.get(t, 0)
+            if tf:
+                total += self._idf(self._df.get(t, 0)) * tf / (tf + norm)
+        return total
+
+    def _idf(self, df: int) -> float:
+        n = max(len(self._base_keys), 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))  # bm25s "lucene" idf
+
+    def _mask(self, key: Key) -> None:
+        row = self._base_row.get(key)
+        if row is not None:
+            self._alive[row] = False
+
+    def _rebuild(self) -> None:
+        self._base_keys = list(self._docs)
+        self._base_row = {k: i for i, k in enumerate(self._base_keys)}
+        self._alive = np.ones(len(self._base_keys), dtype=bool)
+        self._overlay = {}
+        corpus = [list(self._docs[k]) or [""] for k in self._base_keys]
+        self._df = Counter(t for doc in corpus for t in set(doc) if t)
+        self._avgdl = (sum(map(len, corpus)) / len(corpus)) if corpus else 1.0
+        if not corpus:
+            self._base = None
+            return
+        base = bm25s.BM25(method="lucene", k1=self._config.k1, b=self._config.b)
+        base.index(corpus, show_progress=False)
+        self._base = base
+        log.debug("kb.bm25_rebuilt", extra={"docs": len(corpus)})

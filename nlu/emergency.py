@@ -1,0 +1,42 @@
+"""The emergency safety net: phrases that mean someone needs help now. If the model says
+anything else, these win: a missed emergency costs far more than a false alarm (the case goes
+to a human either way). Each pattern names a situation, not a topic, so ordinary consult and
+complaint sentences (燃气表不走了, 老人摔了都不知道) do not fire it."""
+
+from __future__ import annotations
+
+import re
+
+from nlu.tokenize import normalize
+
+_PATTERNS = (
+    r"救命|救救|求救|紧急求助|^求助|sos|一键呼救|出人命|要不行了|快不行了|快来人|急急急",
+    r"(叫|派|来|要|需要).{0,3}(救护车|急救车|120)|快(叫|打)120",
+    r"(晕|昏)(倒|过去|迷|厥)|不省人事|休克|喊不应|叫不醒",
+    r"(摔|跌|滑)(倒|了|跤|在|一跤)*.{0,8}(起不来|爬不起来|动不了|站不起来|流血|不能动)",
+    r"(老人|老头|老太|老伴|奶奶|爷爷|外婆|外公|妈|爸|爹|娘).{0,4}(摔倒了|跌倒了|摔了一跤)",
+    r"(起不来|爬不起来|走不动)了?$|(倒|摔)在(地上|地下|厨房|卫生间|厕所|浴室|楼梯)|倒地",
+    r"从.{0,4}(床|楼|梯).{0,2}(掉|摔|滚)下来",
+    r"喘不(上|过|动)气|呼吸困难|透不过气|憋得慌",
+    r"(胸口|心口|心脏).{0,4}(痛|疼|闷|难受|不舒服)|胸闷|心脏病(犯|发)|(心梗|脑梗|中风)了",
+    r"突然.{0,3}(说不出话|不会说话|不能说话)|嘴(也|都)?歪了|站都站不稳|说胡话|全身发抖",
+    r"抽搐|抽风|口吐白沫|噎住|卡住(喉咙|嗓子)|大出血|(流|出)了?(很多|好多|一地|满地)的?血",
+    r"(?<!不)着火|失火|(发生|起)了?火灾|(煤气|燃气|天然气)(中毒|泄漏|泄露|漏气)|一氧化碳",
+    r"误(吃|食|服|喝)|喝了?农药|跳(河|楼|江)|轻生|自杀",
+    r"(好几天|几天|两天|三天)没(开门|出门|动静)|敲门没人?(反应|应)",
+    # first-aid situations beyond the training file: burns, electric shock, choking,
+    # drowning, traffic accidents, poisoning, heavy bleeding, lost dementia patients. A smell
+    # of gas counts: the advice is "get out and call", and a human should say it.
+    r"触电|被电(到|击|打)|烫伤|烧伤|被(开水|热油|火)(烫|烧)|吞(下去|进去|了)|呛(到|住)了",
+    r"溺水|落水|掉(进|到)?(水里|河里|湖里|井里|池塘|江里)|车祸了|出了车祸|被车(撞|压|碾)",
+    r"中毒了|食物中毒|严重过敏|过敏性休克|血流不止|止不住血",
+    r"没(了)?(呼吸|心跳|意识)|意识不清|神志不清|中暑|高烧不退|烧到(39|40|四十)",
+    r"疼得(打滚|要命|受不了)|痛得(打滚|要命|受不了)|剧痛|(突然|一下)倒下|叫.{0,4}(不应|不醒|没反应)",
+    r"起火|(家|屋|楼|房|车|厨房).{0,4}冒(黑)?烟|(煤气|燃气|天然气)味|持刀|砍人|(老人|老年痴呆).{0,6}(走失|走丢)|被(狗|蛇)咬",
+)
+_NET = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
+
+
+def is_emergency(text: str) -> bool:
+    """True if the text states an emergency in words the net knows."""
+    return _NET.search(normalize(text)) is not None

@@ -1,0 +1,1 @@
+"""Rasa sidecar data: the pipeline (config.yml) and the venv pins (requirements, constraints)."""
