@@ -13,6 +13,10 @@ from pathlib import Path
 from hub.settings import Settings, SettingsError, load_settings
 
 
+class UserFacingError(Exception):
+    """A failure the command reports in one line (bad file, backend missing), no traceback."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -31,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args, settings) or 0)
     except KeyboardInterrupt:
         return 130
+    except UserFacingError as e:
+        print(f"hub: {e}", file=sys.stderr)
+        return 2
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -59,6 +66,21 @@ def _build_parser() -> argparse.ArgumentParser:
     ev_nlu.add_argument("--backend", choices=["embedded", "rasa"], default="embedded")
     ev_nlu.add_argument("--json", action="store_true", help="print one JSON object")
     ev_nlu.set_defaults(run=_cmd_eval_nlu)
+
+    nlu = sub.add_parser("nlu", help="NLU backends").add_subparsers(metavar="what")
+    rasa = nlu.add_parser("rasa", help="train (if needed) and serve the Rasa sidecar at RASA_URL")
+    rasa.set_defaults(run=_cmd_nlu_rasa)
+
+    kb = sub.add_parser("kb", help="knowledge-base articles").add_subparsers(metavar="what")
+    kb_import = kb.add_parser("import", help="load articles from a YAML or XLSX file")
+    kb_import.add_argument("file", type=Path)
+    kb_import.add_argument(
+        "--replace", action="store_true", help="delete stored articles missing from the file"
+    )
+    kb_import.set_defaults(run=_cmd_kb_import)
+    kb_export = kb.add_parser("export", help="write the stored articles to YAML or XLSX")
+    kb_export.add_argument("file", type=Path)
+    kb_export.set_defaults(run=_cmd_kb_export)
     return p
 
 
@@ -105,26 +127,86 @@ def _print_result(result: dict[str, object], as_json: bool) -> None:
 
 
 def _cmd_eval_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.errors import KbError
     from kb.evaluation import run_eval
 
-    result = run_eval(
-        args.queries,
-        kb_data=settings.kb_data,
-        embedder_spec=settings.kb_embedder,
-        thresholds=settings.kb_thresholds,
-    )
+    _require_file(args.queries)
+    try:
+        result = run_eval(
+            args.queries,
+            kb_data=settings.kb_data,
+            embedder_spec=settings.kb_embedder,
+            thresholds=settings.kb_thresholds,
+            cache_root=settings.hub_var_dir / "kb-cache",
+        )
+    except (KbError, ValueError) as e:
+        raise UserFacingError(str(e)) from e
     _print_result(result, args.json)
     return 0
 
 
 def _cmd_eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from nlu.errors import NluError
     from nlu.evaluation import run_eval
 
-    result = run_eval(
-        args.test, backend=args.backend, nlu_data=settings.nlu_data, rasa_url=settings.rasa_url
-    )
+    _require_file(args.test)
+    try:
+        result = run_eval(
+            args.test,
+            backend=args.backend,
+            nlu_data=settings.nlu_data,
+            rasa_url=settings.rasa_url,
+            var_dir=settings.hub_var_dir,
+        )
+    except NluError as e:
+        raise UserFacingError(str(e)) from e
     _print_result(result, args.json)
     return 0
+
+
+def _cmd_nlu_rasa(args: argparse.Namespace, settings: Settings) -> int:
+    from nlu.rasa_sidecar import main as rasa_main
+
+    return rasa_main(
+        settings.rasa_url or "http://127.0.0.1:5005", settings.nlu_data, settings.hub_var_dir
+    )
+
+
+def _cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.kb_store import import_articles
+
+    _require_file(args.file)
+    counts = asyncio.run(_with_database(settings, import_articles, args.file, args.replace))
+    print(json.dumps(counts, ensure_ascii=False))
+    return 0
+
+
+def _cmd_kb_export(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.kb_store import export_articles
+
+    n = asyncio.run(_with_database(settings, export_articles, args.file))
+    print(f"exported {n} articles to {args.file}")
+    return 0
+
+
+async def _with_database(settings: Settings, job, *job_args):
+    """Run job(db, *job_args) against MONGO_URL, or the embedded database started for it."""
+    from hub.runtime import database
+    from mongo.client import connect, wait_until_up
+
+    async with database(settings) as (running, _kind):
+        assert running.mongo_url is not None
+        client, db = connect(running.mongo_url, running.mongo_db)
+        try:
+            await wait_until_up(client, timeout_s=30)
+            return await job(db, *job_args)
+        finally:
+            client.close()
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise UserFacingError(f"no such file: {path}")
 
 
 if __name__ == "__main__":

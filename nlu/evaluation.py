@@ -84,10 +84,12 @@ def run_eval(
     backend: Literal["embedded", "rasa"],
     nlu_data: Path,
     rasa_url: str | None,
+    var_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate `test_file` with the embedded parser trained on `nlu_data`, or with the Rasa
-    server at `rasa_url` (trained on the same data by `hub nlu rasa`). Raises RasaUnavailable
-    for backend rasa when no server answers."""
+    server at `rasa_url` (trained on the same data by `hub nlu rasa`). Without `rasa_url`,
+    a temporary Rasa sidecar is trained (model cached under var_dir) and served for the run.
+    Raises RasaUnavailable / RasaNotInstalled for backend rasa when no server can answer."""
     examples = load_training_data(test_file).examples
     if backend == "embedded":
         from nlu.embedded import EmbeddedParser
@@ -95,7 +97,9 @@ def run_eval(
         parser = EmbeddedParser.from_file(nlu_data)
         return asyncio.run(evaluate(parser, examples))
     if backend == "rasa":
-        return asyncio.run(_eval_rasa(examples, rasa_url))
+        if rasa_url:
+            return asyncio.run(_eval_rasa(examples, rasa_url))
+        return asyncio.run(_eval_rasa_sidecar(examples, nlu_data, var_dir))
     raise ValueError(f"unknown backend {backend!r}")
 
 
@@ -111,6 +115,22 @@ async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[
                 f"no Rasa server answers at {rasa_url}; start one with `hub nlu rasa`"
             )
         return await evaluate(parser, examples)
+
+
+async def _eval_rasa_sidecar(
+    examples: Sequence[Example], nlu_data: Path, var_dir: Path | None
+) -> dict[str, Any]:
+    import socket
+
+    from nlu.rasa_sidecar import REPO_DIR, RasaServer, SidecarConfig, ensure_model
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = SidecarConfig(var_dir=var_dir or REPO_DIR / "var", port=port)
+    model = await ensure_model(nlu_data, config)
+    async with RasaServer(model, config) as server:
+        return await _eval_rasa(examples, server.url)
 
 
 def _ratio(part: int, whole: int) -> float:

@@ -62,7 +62,19 @@ def queue_full() -> str:
 
 def clarify(choices: tuple[str, ...]) -> str:
     lines = [CLARIFY_PREFIX] + [f"{i}. {c}" for i, c in enumerate(choices, 1)]
-    return "\n".join(lines)
+    return "\n".join([*lines, CLARIFY_HINT])
+
+
+CLARIFY_HINT = "请回复序号或点击问题。"
+_CHOICE_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+
+
+def chosen(text: str, choices: tuple[str, ...]) -> str | None:
+    """The choice a reply like "2", "２", "第二个" or "二" picks from a clarify list."""
+    t = text.strip().strip("。.！!").removeprefix("第").removesuffix("个").removesuffix("条")
+    t = t.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    n = int(t) if t.isdigit() and len(t) <= 2 else _CHOICE_NUMBERS.get(t)
+    return choices[n - 1] if n and 1 <= n <= len(choices) else None
 
 
 def local_time(at: datetime) -> str:

@@ -91,6 +91,7 @@ class Router:
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: defaultdict[str, int] = defaultdict(int)
         self._unsure: dict[str, int] = {}  # conversation -> unsure bot turns in a row
+        self._choices: dict[str, tuple[str, ...]] = {}  # conversation -> last clarify offer
         self._daily: dict[tuple[str, date], int] = {}
         self.replies = ReplyStore(messages, outbox, bus, clock)
         self.reply_watch = AgentReplyWatch(config, clock, scheduler, book, acd)
@@ -161,7 +162,8 @@ class Router:
                 conv, text, buttons = handled
                 return conv, [Say(text, quick_replies=buttons)]
             conv = await self.book.put(replace(conv, pending=""))
-        answer = await self.bot.answer(inbound.text)
+        offered = self._choices.pop(conv.id, ())
+        answer = await self.bot.answer(replies.chosen(inbound.text, offered) or inbound.text)
         if conv.state in WAITING:
             return await self._while_waiting(conv, answer)
         return await self._bot_turn(conv, customer, answer)
@@ -187,6 +189,7 @@ class Router:
         if answer.decision is KbDecision.ANSWER:
             return Say(answer.text, answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.CLARIFY and answer.choices:
+            self._choices[conv.id] = answer.choices
             return Say(
                 replies.clarify(answer.choices), answer, (*answer.choices, replies.HUMAN_BUTTON)
             )

@@ -35,6 +35,26 @@ async def test_clarify_offers_the_choices(hub: Hub):
     assert "身份证到期怎么换领？" in result.replies[0].quick_replies
 
 
+async def test_a_number_reply_picks_a_clarify_choice(hub: Hub):
+    await hub.say("v1", "证件的问题")
+    await hub.say("v1", "第二个")
+    assert hub.bot.calls[-1] == "身份证到期怎么换领？"
+    await hub.say("v1", "2")  # the offer was used up: "2" is just text now
+    assert hub.bot.calls[-1] == "2"
+
+
+def test_choice_numbers_in_every_form():
+    offer = ("甲", "乙", "丙")
+    assert [replies.chosen(t, offer) for t in ("1", "２", "三", "第3个", "4", "好")] == [
+        "甲",
+        "乙",
+        "丙",
+        "丙",
+        None,
+        None,
+    ]
+
+
 async def test_second_unsure_turn_in_a_row_escalates(hub: Hub):
     first = await hub.say("v1", "嗯嗯那个事")
     assert first.state is ConversationState.BOT
