@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from hub.settings import Settings
 from kb.articles import Article
@@ -96,7 +97,13 @@ async def build_parser(settings: Settings) -> Parser:
     first and the embedded parser whenever Rasa does not answer."""
     from nlu.embedded import EmbeddedParser
 
-    embedded = await asyncio.to_thread(EmbeddedParser.from_file, settings.nlu_data)
+    embedded = await asyncio.to_thread(
+        partial(
+            EmbeddedParser.from_file,
+            settings.nlu_data,
+            cache_dir=settings.hub_var_dir / "nlu-cache",
+        )
+    )
     if not settings.rasa_url:
         return embedded
     from nlu.fallback import FallbackParser

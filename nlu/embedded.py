@@ -22,7 +22,7 @@ from nlu.entities import EntityExtractor
 from nlu.features import intent_text
 from nlu.intent_model import IntentModel
 from nlu.parser import IntentScore, ParseResult
-from nlu.semantic import SentenceEncoder, load_encoder
+from nlu.semantic import SentenceEncoder, encode_cached, load_encoder
 from nlu.tokenize import add_words, normalize, tokenize
 from nlu.training_data import TrainingData, load_training_data
 
@@ -64,8 +64,10 @@ class EmbeddedParser:
         self.labels = fast.labels
 
     @classmethod
-    def from_file(cls, path: Path, config: EmbeddedConfig | None = None) -> EmbeddedParser:
-        return cls.train(load_training_data(path), config)
+    def from_file(
+        cls, path: Path, config: EmbeddedConfig | None = None, *, cache_dir: Path | None = None
+    ) -> EmbeddedParser:
+        return cls.train(load_training_data(path), config, cache_dir=cache_dir)
 
     @classmethod
     def train(
@@ -74,8 +76,10 @@ class EmbeddedParser:
         config: EmbeddedConfig | None = None,
         *,
         encoder: SentenceEncoder | None = None,
+        cache_dir: Path | None = None,
     ) -> EmbeddedParser:
         """Fit on `data` (CPU-bound: seconds; call through asyncio.to_thread from a loop).
+        cache_dir keeps the examples' embeddings between runs.
         Raises ValueError if the data has fewer than two intents."""
         config = config or EmbeddedConfig()
         began = time.perf_counter()
@@ -92,7 +96,7 @@ class EmbeddedParser:
                 c=config.semantic_c,
                 ngram_range=config.ngram_range,
                 dense_weight=config.semantic_weight,
-            ).fit(texts, labels, encoder.encode(texts))
+            ).fit(texts, labels, encode_cached(encoder, texts, cache_dir))
         entities = EntityExtractor.from_training_data(data)
         add_words(entities.vocabulary)
         tokenize("预热")  # load jieba's dictionary and its tags now, not on a citizen's message

@@ -6,10 +6,12 @@ hotline traffic repeats itself (你好, 转人工, 1, 满意)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -55,3 +57,29 @@ def load_encoder() -> SentenceEncoder | None:
     except (ImportError, OSError, RuntimeError) as e:
         log.warning("semantic.unavailable", extra={"error": f"{type(e).__name__}: {e}"})
         return None
+
+
+def encode_cached(
+    encoder: SentenceEncoder, texts: Sequence[str], cache_dir: Path | None
+) -> np.ndarray:
+    """encoder.encode(texts), kept on disk under cache_dir keyed by the texts: a restart
+    with the same training data skips re-embedding every example (seconds on 2 cores)."""
+    if cache_dir is None:
+        return encoder.encode(texts)
+    digest = hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()[:24]
+    path = cache_dir / f"nlu-train-{digest}.npy"
+    try:
+        vectors = np.load(path)
+        if vectors.shape == (len(texts), DIM):
+            return vectors.astype(np.float32, copy=False)
+    except (OSError, ValueError):
+        pass
+    vectors = encoder.encode(texts)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    except OSError as e:
+        log.warning("semantic.cache_unwritable", extra={"error": str(e)})
+    return vectors

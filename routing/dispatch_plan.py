@@ -36,11 +36,14 @@ class FreeSeats:
     def __init__(self, presence: Presence) -> None:
         self.by_skill: dict[str, list[AgentSeat]] = {}
         self.count = 0
-        for seat in presence.seats.values():
-            if _has_room(seat):
-                self.count += 1
-                for skill in seat.skills:
-                    self.by_skill.setdefault(skill, []).append(seat)
+        by_skill = self.by_skill
+        for seat in filter(_has_room, presence.seats.values()):
+            self.count += 1
+            for skill in seat.skills:
+                if (lst := by_skill.get(skill)) is None:
+                    by_skill[skill] = [seat]
+                else:
+                    lst.append(seat)
 
     def any_for(self, skills: tuple[str, ...]) -> bool:
         return any(self.by_skill.get(s) for s in skills)
@@ -78,11 +81,13 @@ class FreeSeats:
 
 
 def _has_room(seat: AgentSeat) -> bool:
-    return (
-        seat.connected
-        and seat.status is AgentStatus.READY
-        and (seat.can_take(Media.CHAT) or seat.can_take(Media.VOICE))
-    )
+    """seat.can_take(CHAT) or seat.can_take(VOICE), with the common cases first: every pass
+    asks it of every seat, so it must stay cheap (bench/acd.py)."""
+    if not seat.connected or seat.status is not AgentStatus.READY or seat.calls:
+        return False
+    if not seat.offers:  # no offer pending: a chat fits below capacity, a call when idle
+        return len(seat.chats) < seat.max_chats or not seat.chats
+    return seat.can_take(Media.CHAT) or seat.can_take(Media.VOICE)
 
 
 def choose_for(
