@@ -15,7 +15,10 @@ async def healthz(request: web.Request) -> web.Response:
         "database": {"status": "up" if up else "down", "kind": request.app[DB_KIND]},
     }
     for name, probe in request.app[HEALTH_PROBES].items():
-        body[name] = await probe()
+        part = await probe()
+        body[name] = part
+        if part.get("degraded"):  # still serving (e.g. Rasa down, embedded NLU answers)
+            body["status"] = "degraded"
     return web.json_response(body, status=200 if up else 503)
 
 

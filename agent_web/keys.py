@@ -13,6 +13,7 @@ from agent_web.sessions import LoginGuard, SessionDesk
 from agent_web.sockets import SocketRegistry
 from hub.clock import Clock
 from hub.settings import Settings
+from kb.service import KnowledgeBase
 from mongo.client import Client, Database
 from routing.agents import AgentRepository
 from routing.cases import CaseDesk, CaseRepository
@@ -43,3 +44,5 @@ SOCKETS = web.AppKey("agent_sockets", SocketRegistry)
 # Optional: set by the composition root once the knowledge base exists (issue #5).
 # Absent: the inbox's KB panel says 知识库未加载.
 KB_SEARCH = web.AppKey("kb_search", KbSearch)
+# The editable knowledge base (admin article CRUD); absent when a test injects its own bot.
+KNOWLEDGE_BASE = web.AppKey("knowledge_base", KnowledgeBase)

@@ -21,6 +21,7 @@ from agent_web.keys import (
     DB_KIND,
     HEALTH_PROBES,
     KB_SEARCH,
+    KNOWLEDGE_BASE,
     MESSAGES,
     MONGO_CLIENT,
     SETTINGS,
@@ -30,14 +31,15 @@ from channels import rest
 from channels.keys import REST_TOKEN, ROUTING
 from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
+from hub.kb_store import seed_if_empty
 from hub.routing_stack import build_routing
 from hub.settings import Settings
-from kb.articles import load_yaml
 from mongo.canned_replies import MongoCannedReplyRepository
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database, connect, wait_until_up
 from mongo.customers import MongoCustomerRepository
 from mongo.indexes import ensure_indexes
+from mongo.kb_articles import MongoArticleRepository
 from mongo.messages import MongoMessageRepository
 from mongo.people import MongoAgentRepository
 from mongo.sessions import MongoLoginFailureRepository, MongoSessionRepository
@@ -102,9 +104,10 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     clock = app[CLOCK]
     config = await asyncio.to_thread(load_routing_config, settings.hub_routing_config)
     if bot is None:
-        articles = await asyncio.to_thread(load_yaml, settings.kb_data)
-        built = await build_bot(settings, articles)
+        await seed_if_empty(app[DB], settings.kb_data)
+        built = await build_bot(settings, MongoArticleRepository(app[DB]))
         app[KB_SEARCH] = built.kb
+        app[KNOWLEDGE_BASE] = built.kb
         bot = built
     the_bot = bot
     scheduler = AsyncioScheduler(clock)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from hub.settings import Settings
-from kb.articles import Article
+from kb.articles import Article, ArticleRepository
 from kb.decision import KbDecision as KbVerdict
 from kb.service import KbResult, KnowledgeBase
 from nlu.parser import Parser, ParseResult
@@ -45,12 +45,12 @@ class NluKbBot:
         return combine(parsed, found, entities)
 
     def status(self) -> dict[str, object]:
-        nlu_status = getattr(self.parser, "status", None)
+        probe = getattr(self.parser, "status", None)
+        nlu = probe() if callable(probe) else {"backend": type(self.parser).__name__}
         return {
-            "nlu": nlu_status()
-            if callable(nlu_status)
-            else {"backend": type(self.parser).__name__},
+            "nlu": nlu,
             "kb": {"articles": len(self.kb), "embedder": self.kb.embedder.name},
+            "degraded": nlu.get("using", nlu.get("backend")) != nlu.get("backend"),
         }
 
 
@@ -112,21 +112,20 @@ async def build_parser(settings: Settings) -> Parser:
     return FallbackParser(RasaHttpParser(RasaHttpConfig(settings.rasa_url)), embedded)
 
 
-async def build_knowledge_base(settings: Settings, articles: list[Article]) -> KnowledgeBase:
+async def build_knowledge_base(settings: Settings, repo: ArticleRepository) -> KnowledgeBase:
+    """The knowledge base over the stored articles; edits through it are stored first."""
     from kb.embedder import make_embedder
     from kb.thresholds import load_profile
 
     embedder = await asyncio.to_thread(make_embedder, settings.kb_embedder)
     profile = load_profile(settings.kb_thresholds, embedder.name)
     kb = KnowledgeBase(embedder, profile, cache_root=settings.hub_var_dir / "kb-cache")
-    await asyncio.to_thread(kb.build, articles)
+    await kb.load(repo)
     return kb
 
 
-async def build_bot(settings: Settings, articles: list[Article]) -> NluKbBot:
+async def build_bot(settings: Settings, repo: ArticleRepository) -> NluKbBot:
     """Train the parser and index the articles side by side (both are CPU-bound threads)."""
-    parser, kb = await asyncio.gather(
-        build_parser(settings), build_knowledge_base(settings, articles)
-    )
+    parser, kb = await asyncio.gather(build_parser(settings), build_knowledge_base(settings, repo))
     log.info("bot.ready", extra={"articles": len(kb), "rasa": bool(settings.rasa_url)})
     return NluKbBot(parser, kb)

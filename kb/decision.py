@@ -31,6 +31,18 @@ def decide(retrieval: Retrieval, profile: Profile) -> Verdict:
     p = profile.abstainer.probability(retrieval.signals)
     if p >= profile.answer_at:
         return Verdict(KbDecision.ANSWER, p)
-    if p >= profile.clarify_at and len(retrieval.hits) >= 2:
+    if len(retrieval.hits) >= 2 and (p >= profile.clarify_at or _keyword_query(retrieval, profile)):
         return Verdict(KbDecision.CLARIFY, p)
     return Verdict(KbDecision.NONE, p)
+
+
+def _keyword_query(retrieval: Retrieval, profile: Profile) -> bool:
+    """A bare topic ("身份证", "公积金"): every word is KB vocabulary and the best articles
+    match it by word and by sound. Too vague to answer, too clear to hand over: offer the
+    top choices. (Clarify counts as abstaining, so this never costs an out-of-KB answer.)"""
+    s = retrieval.signals
+    return (
+        s["unknown_words"] == 0.0
+        and s["lexical"] >= profile.keyword_lexical
+        and s["pinyin"] >= profile.keyword_pinyin
+    )

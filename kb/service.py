@@ -94,13 +94,14 @@ class KnowledgeBase:
     async def query(self, text: str) -> KbResult:
         return await asyncio.to_thread(self.query_sync, text)
 
-    def query_sync(self, text: str) -> KbResult:
+    def query_sync(self, text: str, limit: int = CLARIFY_CHOICES) -> KbResult:
+        """limit: hits returned (at least the clarify choices); the decision is the same."""
         text = text.strip()[:MAX_QUERY_CHARS]
         if not text:
             return KbResult(KbDecision.NONE, [], 0.0)
         vector = self.embedder.embed_queries([text])[0]
         with self._lock:
-            retrieval = self._retriever.retrieve_embedded(text, vector, CLARIFY_CHOICES)
+            retrieval = self._retriever.retrieve_embedded(text, vector, max(limit, CLARIFY_CHOICES))
         verdict = decide(retrieval, self.profile)
         hits = retrieval.hits
         if verdict.decision is KbDecision.ANSWER:
@@ -108,7 +109,7 @@ class KnowledgeBase:
                 verdict.decision, hits, verdict.confidence, answer_text=hits[0].article.answer
             )
         if verdict.decision is KbDecision.CLARIFY:
-            text_ = clarify_text([h.article.question for h in hits])
+            text_ = clarify_text([h.article.question for h in hits[:CLARIFY_CHOICES]])
             return KbResult(verdict.decision, hits, verdict.confidence, clarify_text=text_)
         return KbResult(verdict.decision, hits, verdict.confidence)
 

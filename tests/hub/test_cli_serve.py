@@ -60,8 +60,20 @@ async def test_hub_demo_starts_embedded_db_serves_health_and_stops_cleanly(tmp_p
     try:
         health = await _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
         assert health["database"] == {"status": "up", "kind": "embedded"}
+        assert health["bot"]["kb"]["articles"] == 161  # the shipped KB, seeded into MongoDB
+        assert health["bot"]["nlu"]["backend"] == "embedded"
         children = _children(proc.pid)
         assert children, "the embedded database should run as a child process"
+        async with aiohttp.ClientSession() as http:
+            question = {"sender_id": "demo-visitor", "text": "宝宝刚出生，医保怎么给他办？"}
+            async with http.post(
+                f"http://127.0.0.1:{port}/api/v1/channels/rest/messages", json=question
+            ) as resp:
+                assert resp.status == 200
+                answer = await resp.json()
+        assert answer["state"] == "bot"
+        assert answer["replies"][0]["kb_article_id"] == "kb-0001"
+        assert "90" in answer["replies"][0]["text"]
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(30):
             out, _ = await proc.communicate()

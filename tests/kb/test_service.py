@@ -1,0 +1,90 @@
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kb.articles import Article
+from kb.decision import KbDecision
+from kb.embedder import Embedder
+from kb.errors import ArticleNotFound, InvalidArticles
+from kb.service import KnowledgeBase
+from kb.thresholds import load_profile
+from tests.kb.conftest import ARTICLES
+
+
+async def test_a_paraphrase_finds_its_article(small_kb: KnowledgeBase):
+    result = await small_kb.query("娃刚生下来，医疗保险咋弄")
+    assert result.best is not None
+    assert result.best.article.id == "kb-0001"
+    assert result.decision is KbDecision.ANSWER
+    assert "90天内" in result.answer_text
+
+
+async def test_empty_text_is_not_a_question(small_kb: KnowledgeBase):
+    result = await small_kb.query("   ")
+    assert result.decision is KbDecision.NONE
+    assert result.hits == []
+
+
+async def test_an_upsert_changes_answers_without_a_rebuild(small_kb: KnowledgeBase):
+    new = Article(
+        "kb-0200",
+        ("交通出行", "公交"),
+        "公交卡丢了怎么挂失？",
+        ("交通卡掉了怎么办", "公交卡遗失挂失"),
+        "拨打公交集团客服热线挂失，7个工作日后补卡。",
+        ("公交卡",),
+    )
+    await small_kb.upsert(new)
+    assert (await small_kb.query("我的交通卡掉了")).best.article.id == "kb-0200"
+    changed = replace(new, answer="请到公交集团服务网点办理挂失。")
+    await small_kb.upsert(changed)
+    assert small_kb.get("kb-0200").answer.startswith("请到")
+    await small_kb.delete("kb-0200")
+    hits = (await small_kb.query("我的交通卡掉了")).hits
+    assert all(h.article.id != "kb-0200" for h in hits)
+    with pytest.raises(ArticleNotFound):
+        await small_kb.delete("kb-0200")
+
+
+async def test_an_article_without_an_answer_is_refused(small_kb: KnowledgeBase):
+    with pytest.raises(InvalidArticles):
+        await small_kb.upsert(replace(ARTICLES[0], id="kb-0300", answer=""))
+    with pytest.raises(ArticleNotFound):
+        small_kb.get("kb-0300")
+
+
+def test_search_marks_exact_words(small_kb: KnowledgeBase):
+    hits = small_kb.search("停水")
+    assert hits[0].article_id == "kb-0040"
+    assert hits[0].match == "exact"
+    assert any("<mark>停水</mark>" in f for f in hits[0].fragments)
+
+
+def test_search_finds_homophone_typos_by_pinyin(small_kb: KnowledgeBase):
+    hits = small_kb.search("医宝")  # yi bao: typed for 医保
+    assert hits
+    assert hits[0].article_id == "kb-0001"
+    assert hits[0].match == "pinyin"
+    assert any("<mark>医保</mark>" in f for f in hits[0].fragments)
+
+
+async def test_search_fragments_escape_article_html(small_kb: KnowledgeBase):
+    await small_kb.upsert(
+        replace(ARTICLES[1], id="kb-0041", answer="停水公告<script>alert(1)</script>见网站")
+    )
+    fragments = [f for h in small_kb.search("停水公告") for f in h.fragments]
+    assert not any("<script>" in f for f in fragments)
+    assert any("&lt;script&gt;" in f for f in fragments)
+
+
+def test_vectors_are_cached_between_builds(embedder: Embedder, tmp_path: Path):
+    first = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
+    first.build(list(ARTICLES))
+    cached = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert cached
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    again = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
+    again.build(list(ARTICLES))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == stamps
+    assert again.query_sync("身份证掉了").best.article.id == "kb-0015"
