@@ -4,8 +4,7 @@ GET  /api/v1/admin/users
 POST /api/v1/admin/users            {"login","name","password","roles","skills","max_chats","department"}
 PUT  /api/v1/admin/users/{login}    the same fields but login, every one optional, plus "active"
 
-TODO(#5): knowledge-base article list/edit belongs here once the KB service exposes CRUD;
-it does not yet, so there is no KB admin screen.
+Knowledge-base articles: agent_web/kb_admin_api.py.
 """
 
 from __future__ import annotations

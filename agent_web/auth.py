@@ -37,6 +37,7 @@ _STATUS: dict[int, type[web.HTTPException]] = {
     413: web.HTTPRequestEntityTooLarge,
     415: web.HTTPUnsupportedMediaType,
     429: web.HTTPTooManyRequests,
+    503: web.HTTPServiceUnavailable,
 }
 
 

