@@ -27,7 +27,7 @@ from agent_web.keys import (
     SETTINGS,
     TAXONOMY,
 )
-from channels import rest
+from channels import rest, webchat
 from channels.keys import REST_TOKEN, ROUTING
 from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
@@ -77,6 +77,7 @@ def create_app(
     health.add_routes(app)
     rest.add_routes(app)
     inbox.add_routes(app)
+    webchat.install(app)
     return app
 
 

@@ -1,0 +1,136 @@
+"""The widget's WebSocket protocol: what a visitor may send, checked before anything is done.
+
+client → server
+  {"type": "hello", "visitor", "token", "after"?, "name"?, "phone"?}   first frame, once
+  {"type": "message", "client_id", "text"?, "file"?}   acked after it is stored
+  {"type": "rate", "value": "satisfied|neutral|unsatisfied", "comment"?}
+  {"type": "transcript", "email"? , "phone"?}
+  {"type": "ping"}
+server → client
+  {"type": "welcome", "visitor", "token", "state"}
+  {"type": "ack", "client_id", "message_id", "duplicate"}
+  {"type": "message", "id", "sender", "sender_name", "text", "quick_replies", "at", "file"?}
+  {"type": "state", "state"} · {"type": "position", "position", "wait_s"} · {"type": "typing"}
+  {"type": "rated"} · {"type": "transcript_requested"} · {"type": "error", "reason"} · {"type": "pong"}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_FRAME = 16 * 1024
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+FILE_ID = re.compile(r"^[0-9a-f]{24}$")
+PHONE = re.compile(r"^\+?[0-9]{7,15}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+RATINGS = {"satisfied": "满意", "neutral": "一般", "unsatisfied": "不满意"}
+
+
+class FrameError(ValueError):
+    """A frame the server refuses; the reason is shown to the visitor (zh-CN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    visitor: str
+    token: str
+    after: str | None
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    client_id: str
+    text: str
+    file: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    value: str
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+Frame = Hello | Message | Rate | Transcript | Ping
+
+
+def parse(raw: str, max_text: int) -> Frame:
+    if len(raw) > MAX_FRAME:
+        raise FrameError("消息过长")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise FrameError("无法识别的消息格式") from None
+    if not isinstance(data, dict):
+        raise FrameError("无法识别的消息格式")
+    kind = data.get("type")
+    if kind == "hello":
+        after = _opt(data, "after", 24)
+        if after and not FILE_ID.match(after):
+            raise FrameError("无效的消息编号")
+        phone = _opt(data, "phone", 20).replace(" ", "").replace("-", "")
+        if phone and not PHONE.match(phone):
+            raise FrameError("请填写正确的手机号码")
+        return Hello(
+            _opt(data, "visitor", 80),
+            _opt(data, "token", 128),
+            after or None,
+            _opt(data, "name", 40),
+            phone,
+        )
+    if kind == "message":
+        client_id = _opt(data, "client_id", 64)
+        if not CLIENT_ID.match(client_id):
+            raise FrameError("缺少消息编号")
+        text = _opt(data, "text", MAX_FRAME).strip()
+        file = _opt(data, "file", 24) or None
+        if file and not FILE_ID.match(file):
+            raise FrameError("无效的文件")
+        if not text and not file:
+            raise FrameError("不能发送空消息")
+        if len(text) > max_text:
+            raise FrameError(f"消息太长了，每条不超过{max_text}个字")
+        return Message(client_id, text, file)
+    if kind == "rate":
+        value = _opt(data, "value", 20)
+        if value not in RATINGS:
+            raise FrameError("请选择满意、一般或不满意")
+        return Rate(value, _opt(data, "comment", 500).strip())
+    if kind == "transcript":
+        email, phone = _opt(data, "email", 254).strip(), _opt(data, "phone", 20).strip()
+        if email and not EMAIL.match(email):
+            raise FrameError("请填写正确的邮箱地址")
+        if phone and not PHONE.match(phone):
+            raise FrameError("请填写正确的手机号码")
+        if not email and not phone:
+            raise FrameError("请填写邮箱或手机号码")
+        return Transcript(email, phone)
+    if kind == "ping":
+        return Ping()
+    raise FrameError("无法识别的消息类型")
+
+
+def _opt(data: dict[str, Any], name: str, limit: int) -> str:
+    value = data.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FrameError(f"字段 {name} 格式错误")
+    if len(value) > limit:
+        raise FrameError(f"字段 {name} 过长")
+    return value

@@ -1,0 +1,282 @@
+"""GET /webchat/ws: one widget tab. Every message is stored (through the router) before it
+is acknowledged; a reconnecting tab says which server message it saw last and gets the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from channels.keys import ROUTING
+from channels.webchat import frames
+from channels.webchat.keys import SOCKETS, TOKENS, UPLOADS
+from channels.webchat.visitors import CHANNEL, message_frame
+from hub.phone import PhoneNumber
+from hub.routing_stack import RoutingStack
+from routing.customers import Identity, IdentityKind
+from routing.errors import HubError
+from routing.messages import Attachment, InboundMessage
+from routing.turns import InboundResult
+
+log = logging.getLogger(__name__)
+
+ACCOUNT = "web"
+HELLO_TIMEOUT_S = 10.0
+REPLAY_LIMIT = 200
+_PUBLIC_STATE = {
+    "bot": "bot",
+    "queued": "queued",
+    "offered": "queued",
+    "assigned": "assigned",
+    "wrap_up": "assigned",
+    "closed": "closed",
+}
+
+
+@dataclass
+class Visit:
+    visitor: str
+    name: str = ""
+    phone: str = ""
+    conversation_id: str | None = None
+
+
+async def handle(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=frames.MAX_FRAME)
+    await ws.prepare(request)
+    app = request.app
+    stack = app[ROUTING]
+    max_text = stack.router.config.max_text_chars
+    visit: Visit | None = None
+    try:
+        visit = await _hello(ws, app, stack, max_text)
+        if visit is None:
+            return ws
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                frame = frames.parse(msg.data, max_text)
+                await _dispatch(ws, app, stack, visit, frame)
+            except frames.FrameError as e:
+                await _send(ws, {"type": "error", "reason": str(e)})
+            except HubError as e:
+                log.info("webchat.refused", extra={"error": str(e)})
+                await _send(ws, {"type": "error", "reason": "暂时无法处理，请稍后再试"})
+    finally:
+        if visit is not None:
+            app[SOCKETS].remove(visit.visitor, ws)
+    return ws
+
+
+async def _hello(
+    ws: web.WebSocketResponse, app: web.Application, stack: RoutingStack, max_text: int
+) -> Visit | None:
+    try:
+        first = await ws.receive(timeout=HELLO_TIMEOUT_S)
+    except TimeoutError:
+        await ws.close(code=4408, message=b"hello expected")
+        return None
+    if first.type is not WSMsgType.TEXT:
+        await ws.close()
+        return None
+    try:
+        hello = frames.parse(first.data, max_text)
+    except frames.FrameError as e:
+        await _send(ws, {"type": "error", "reason": str(e)})
+        await ws.close(code=4400)
+        return None
+    if not isinstance(hello, frames.Hello):
+        await _send(ws, {"type": "error", "reason": "请先建立会话"})
+        await ws.close(code=4400)
+        return None
+    tokens = app[TOKENS]
+    if hello.visitor:
+        if not tokens.valid(hello.visitor, hello.token):
+            await _send(ws, {"type": "error", "reason": "身份校验失败，请刷新页面"})
+            await ws.close(code=4401)
+            return None
+        visitor, token = hello.visitor, hello.token
+    else:
+        visitor, token = tokens.new_visitor()
+    visit = Visit(visitor, hello.name, hello.phone)
+    app[SOCKETS].add(visitor, ws)
+    customer = await stack.customers.find_by_identity(Identity(IdentityKind.WEB, visitor))
+    state = "bot"
+    if customer is not None:
+        history = await stack.messages.list_for_customer(
+            customer.id, after=hello.after, limit=REPLAY_LIMIT
+        )
+        shown = [m for m in history if m.channel != "internal"]
+        if shown:
+            visit.conversation_id = shown[-1].conversation_id
+        if visit.conversation_id:
+            conv = await stack.router.book.get(visit.conversation_id)
+            state = _PUBLIC_STATE.get(conv.state.value, "bot")
+            app[SOCKETS].follow(conv.id, visitor)
+    else:
+        shown = []
+    await _send(ws, {"type": "welcome", "visitor": visitor, "token": token, "state": state})
+    for m in shown:
+        await _send(ws, message_frame(m))
+    await _send(ws, {"type": "synced"})
+    return visit
+
+
+async def _dispatch(
+    ws: web.WebSocketResponse,
+    app: web.Application,
+    stack: RoutingStack,
+    visit: Visit,
+    frame: frames.Frame,
+) -> None:
+    if isinstance(frame, frames.Message):
+        await _message(ws, app, stack, visit, frame)
+    elif isinstance(frame, frames.Rate):
+        await _rate(ws, app, stack, visit, frame)
+    elif isinstance(frame, frames.Transcript):
+        await _transcript(ws, app, visit, frame)
+    elif isinstance(frame, frames.Ping):
+        await _send(ws, {"type": "pong"})
+    else:
+        raise frames.FrameError("会话已建立")
+
+
+async def _message(
+    ws: web.WebSocketResponse,
+    app: web.Application,
+    stack: RoutingStack,
+    visit: Visit,
+    frame: frames.Message,
+) -> None:
+    meta = [("client_id", frame.client_id)]
+    attachments: tuple[Attachment, ...] = ()
+    text, kind = frame.text, "text"
+    if frame.file:
+        upload = await app[UPLOADS].get(frame.file, visit.visitor)
+        if upload is None:
+            raise frames.FrameError("文件不存在或已过期，请重新上传")
+        kind = "image" if upload.mime.startswith("image/") else "file"
+        attachments = (
+            Attachment(kind, f"/webchat/files/{upload.id}", upload.mime, upload.size, upload.name),
+        )
+        meta += [("file", upload.id), ("file_name", upload.name), ("file_mime", upload.mime)]
+        text = text or f"[{'图片' if kind == 'image' else '文件'}] {upload.name}"
+    await _send(ws, {"type": "typing"})
+    msg = InboundMessage(
+        channel=CHANNEL,
+        account=ACCOUNT,
+        provider_id=f"{visit.visitor}:{frame.client_id}",  # scoped: ids cannot collide across visitors
+        identity=Identity(IdentityKind.WEB, visit.visitor),
+        text=text,
+        received_at=datetime.now(UTC),
+        kind=kind,
+        attachments=attachments,
+        meta=tuple(meta),
+        display_name=visit.name,
+    )
+    result = await stack.router.handle_inbound(msg)
+    visit.conversation_id = result.conversation_id
+    app[SOCKETS].follow(result.conversation_id, visit.visitor)
+    await _send(
+        ws,
+        {
+            "type": "ack",
+            "client_id": frame.client_id,
+            "message_id": result.message_id,
+            "duplicate": result.duplicate,
+        },
+    )
+    if visit.phone:
+        await _link_phone(stack, result, visit)
+    for reply in result.replies:
+        await app[SOCKETS].push(
+            visit.visitor,
+            {
+                "type": "message",
+                "id": reply.message_id,
+                "sender": "bot",
+                "sender_name": "",
+                "text": reply.text,
+                "quick_replies": list(reply.quick_replies),
+                "at": datetime.now(UTC).isoformat(),
+            },
+        )
+    await _send(ws, {"type": "state", "state": _PUBLIC_STATE.get(result.state.value, "bot")})
+
+
+async def _link_phone(stack: RoutingStack, result: InboundResult, visit: Visit) -> None:
+    """The pre-chat form's phone joins the visitor to the customer's phone identity."""
+    phone, visit.phone = visit.phone, ""
+    conv = await stack.router.book.get(result.conversation_id)
+    try:
+        number = PhoneNumber.parse(phone)
+        await stack.customers.add_identity(
+            conv.customer_id, Identity(IdentityKind.PHONE, number.e164)
+        )
+    except (HubError, ValueError) as e:  # taken by another customer, or not a number
+        log.info("webchat.phone_not_linked", extra={"reason": type(e).__name__})
+
+
+async def _rate(
+    ws: web.WebSocketResponse,
+    app: web.Application,
+    stack: RoutingStack,
+    visit: Visit,
+    frame: frames.Rate,
+) -> None:
+    if visit.conversation_id is None:
+        raise frames.FrameError("还没有可以评价的会话")
+    conv = await stack.router.book.get(visit.conversation_id)
+    await stack.router.book.put(replace(conv, rating=frame.value))
+    await (
+        app[UPLOADS]
+        .db["ratings"]
+        .update_one(
+            {"_id": conv.id},
+            {
+                "$set": {
+                    "customer_id": conv.customer_id,
+                    "agent": conv.agent,
+                    "value": frame.value,
+                    "comment": frame.comment,
+                    "at": datetime.now(UTC),
+                }
+            },
+            upsert=True,
+        )
+    )
+    log.info("webchat.rated", extra={"conversation": conv.id, "rating": frame.value})
+    await _send(ws, {"type": "rated", "value": frame.value})
+
+
+async def _transcript(
+    ws: web.WebSocketResponse, app: web.Application, visit: Visit, frame: frames.Transcript
+) -> None:
+    if visit.conversation_id is None:
+        raise frames.FrameError("还没有聊天记录")
+    await (
+        app[UPLOADS]
+        .db["transcript_requests"]
+        .insert_one(
+            {
+                "conversation_id": visit.conversation_id,
+                "email": frame.email,
+                "phone": frame.phone,
+                "status": "pending",
+                "at": datetime.now(UTC),
+            }
+        )
+    )
+    await _send(ws, {"type": "transcript_requested"})
+
+
+async def _send(ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
+    if not ws.closed:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(json.dumps(frame, ensure_ascii=False))

@@ -1,0 +1,383 @@
+/* 12345 web chat widget. Embed with one tag:
+ *   <script src="https://HUB/webchat/widget.js" async></script>
+ * Options as data- attributes on that tag: data-title, data-prechat="true" (ask name and
+ * phone first), data-open="true" (start opened).
+ *
+ * Delivery: every message gets a client id and waits in localStorage until the server acks
+ * it (the server stores it first). After a reconnect the widget re-sends what was not acked
+ * (the server drops duplicates) and asks for what it missed after the last message it saw.
+ * Every text from the network is shown with textContent, never as HTML.
+ */
+(function () {
+  "use strict";
+  if (window.__hub12345Webchat) return;
+  window.__hub12345Webchat = true;
+
+  const script = document.currentScript ||
+    Array.from(document.scripts).find((s) => /\/webchat\/widget\.js/.test(s.src));
+  const base = new URL(script.src, location.href);
+  const origin = base.origin;
+  const opts = script.dataset || {};
+  const STORE = "hub12345.webchat:" + origin;
+  const RATINGS = [["satisfied", "满意"], ["neutral", "一般"], ["unsatisfied", "不满意"]];
+
+  const saved = load();
+  const state = {
+    visitor: saved.visitor || "",
+    token: saved.token || "",
+    lastId: "",
+    pending: saved.pending || [],       // [{client_id, text, file}] not yet acked
+    shown: new Set(),                   // server message ids on screen
+    ws: null,
+    retry: 0,
+    timer: null,
+    started: !!saved.started || opts.prechat !== "true",
+    name: saved.name || "",
+    phone: saved.phone || "",
+    conv: "bot",
+  };
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE) || "{}"); } catch (e) { return {}; }
+  }
+  function persist() {
+    localStorage.setItem(STORE, JSON.stringify({
+      visitor: state.visitor, token: state.token, pending: state.pending,
+      started: state.started, name: state.name, phone: state.phone,
+    }));
+  }
+  function newId() {
+    const a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    return "c" + Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // ---------------------------------------------------------------- DOM
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = origin + "/webchat/widget.css";
+  document.head.appendChild(css);
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k === "testid") node.dataset.testid = v;
+      else if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  }
+
+  const launcher = el("button", { class: "hubwc-launcher", type: "button", testid: "wc-launcher",
+    "aria-label": "打开在线咨询", onclick: () => toggle(true) }, "在线咨询");
+  const status = el("span", { class: "hubwc-status", testid: "wc-status" }, "连接中…");
+  const header = el("div", { class: "hubwc-header" },
+    el("strong", {}, opts.title || "12345 在线服务"), status,
+    el("button", { type: "button", class: "hubwc-close", "aria-label": "收起", onclick: () => toggle(false) }, "×"));
+  const position = el("div", { class: "hubwc-position", testid: "wc-position", hidden: true });
+  const log = el("div", { class: "hubwc-log", testid: "wc-log", role: "log", "aria-live": "polite" });
+  const typing = el("div", { class: "hubwc-typing", testid: "wc-typing", hidden: true }, "正在输入…");
+  const input = el("textarea", { class: "hubwc-input", testid: "wc-input", rows: 1, maxlength: 1000,
+    placeholder: "请输入您的问题，按回车发送", onkeydown: (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
+    } });
+  const fileInput = el("input", { type: "file", testid: "wc-file", accept: "image/*,application/pdf",
+    class: "hubwc-file", onchange: () => upload(fileInput.files[0]) });
+  const composer = el("div", { class: "hubwc-composer" },
+    el("button", { type: "button", class: "hubwc-attach", "aria-label": "发送图片或文件",
+      onclick: () => fileInput.click() }, "＋"),
+    fileInput, input,
+    el("button", { type: "button", class: "hubwc-send", testid: "wc-send", onclick: sendText }, "发送"));
+  const tools = el("div", { class: "hubwc-tools" },
+    el("button", { type: "button", testid: "wc-human", onclick: () => send("转人工") }, "转人工"),
+    el("button", { type: "button", testid: "wc-end", onclick: showRating }, "评价"),
+    el("button", { type: "button", testid: "wc-transcript", onclick: showTranscript }, "发送聊天记录"));
+  const sheet = el("div", { class: "hubwc-sheet", hidden: true });
+  const panel = el("div", { class: "hubwc-panel", testid: "wc-panel", role: "dialog",
+    "aria-label": "在线咨询", hidden: true }, header, position, log, typing, sheet, tools, composer);
+  const root = el("div", { class: "hubwc-root", lang: "zh-CN" }, panel, launcher);
+  document.body.appendChild(root);
+
+  function toggle(open) {
+    panel.hidden = !open;
+    launcher.hidden = open;
+    if (open) {
+      if (!state.started) showPrechat();
+      connect();
+      input.focus();
+    }
+  }
+
+  function setStatus(text, kind) {
+    status.textContent = text;
+    status.dataset.kind = kind || "";
+  }
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function bubble(sender, text, name) {
+    const who = { customer: "我", bot: "智能客服", agent: name || "人工客服", system: "系统" }[sender] || "";
+    const node = el("div", { class: "hubwc-msg hubwc-" + sender, testid: "wc-msg" },
+      el("div", { class: "hubwc-who" }, who), el("div", { class: "hubwc-text" }, text));
+    node.dataset.sender = sender;
+    return node;
+  }
+
+  function render(m) {
+    if (m.id && state.shown.has(m.id)) return;
+    if (m.client_id) {
+      const mine = log.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
+      if (mine) { markSent(mine, m.id); return; }
+    }
+    const node = bubble(m.sender, m.text, m.sender_name);
+    if (m.id) { node.dataset.id = m.id; state.shown.add(m.id); }
+    if (m.client_id) node.dataset.clientId = m.client_id;
+    if (m.file) node.append(fileLink(m.file));
+    if (m.quick_replies && m.quick_replies.length) {
+      const row = el("div", { class: "hubwc-quick" });
+      for (const q of m.quick_replies) {
+        row.append(el("button", { type: "button", testid: "wc-quick", onclick: () => send(q) }, q));
+      }
+      node.append(row);
+    }
+    log.append(node);
+    if (m.id && m.id > state.lastId) state.lastId = m.id;
+    scroll();
+  }
+
+  function fileLink(file) {
+    const url = origin + "/webchat/files/" + encodeURIComponent(file.id) +
+      "?visitor=" + encodeURIComponent(state.visitor) + "&token=" + encodeURIComponent(state.token);
+    return el("a", { class: "hubwc-filelink", href: url, target: "_blank", rel: "noopener" },
+      "📎 " + (file.name || "文件"));
+  }
+
+  function markSent(node, id) {
+    node.dataset.state = "sent";
+    if (id) {
+      node.dataset.id = id;
+      state.shown.add(id);
+      if (id > state.lastId) state.lastId = id;
+    }
+    const tick = node.querySelector(".hubwc-tick");
+    if (tick) tick.textContent = "已送达";
+  }
+
+  // ---------------------------------------------------------------- sending
+  function sendText() {
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text);
+  }
+
+  function send(text, file) {
+    const item = { client_id: newId(), text: text || "", file: file ? file.id : null };
+    state.pending.push(item);
+    persist();
+    const node = bubble("customer", text || ("[文件] " + file.name));
+    node.dataset.clientId = item.client_id;
+    node.dataset.state = "pending";
+    if (file) node.append(fileLink(file));
+    node.append(el("span", { class: "hubwc-tick" }, "发送中"));
+    log.append(node);
+    scroll();
+    transmit(item);
+  }
+
+  function transmit(item) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN && state.ws.hubReady) {
+      const frame = { type: "message", client_id: item.client_id, text: item.text };
+      if (item.file) frame.file = item.file;
+      state.ws.send(JSON.stringify(frame));
+    }
+  }
+
+  async function upload(file) {
+    fileInput.value = "";
+    if (!file) return;
+    if (file.size > 5 * 1024 * 1024) { notice("文件不能超过5MB"); return; }
+    if (!state.visitor) { notice("正在连接，请稍后再试"); return; }
+    const form = new FormData();
+    form.append("file", file, file.name);
+    try {
+      const resp = await fetch(origin + "/webchat/upload?visitor=" + encodeURIComponent(state.visitor) +
+        "&token=" + encodeURIComponent(state.token), { method: "POST", body: form });
+      const body = await resp.json();
+      if (!resp.ok) { notice(body.reason || "上传失败"); return; }
+      send("", body.file);
+    } catch (e) {
+      notice("上传失败，请检查网络");
+    }
+  }
+
+  function notice(text) {
+    log.append(el("div", { class: "hubwc-notice", testid: "wc-notice" }, text));
+    scroll();
+  }
+
+  // ---------------------------------------------------------------- forms
+  function showSheet(...children) {
+    sheet.replaceChildren(...children);
+    sheet.hidden = false;
+  }
+
+  function showPrechat() {
+    const name = el("input", { testid: "wc-prechat-name", maxlength: 40, placeholder: "您的称呼（选填）" });
+    const phone = el("input", { testid: "wc-prechat-phone", maxlength: 20, inputmode: "tel",
+      placeholder: "手机号码（选填，便于回访）" });
+    showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
+      e.preventDefault();
+      state.name = name.value.trim();
+      state.phone = phone.value.trim();
+      state.started = true;
+      persist();
+      sheet.hidden = true;
+      reconnectNow();
+    } }, el("p", {}, "开始咨询前，请留下您的联系方式（均为选填）"), name, phone,
+      el("button", { type: "submit", testid: "wc-prechat-start" }, "开始咨询")));
+  }
+
+  function showRating() {
+    let value = "";
+    const comment = el("textarea", { testid: "wc-rate-comment", maxlength: 500, rows: 2,
+      placeholder: "还有什么想对我们说的？（选填）" });
+    const choices = el("div", { class: "hubwc-choices" }, ...RATINGS.map(([v, label]) =>
+      el("button", { type: "button", testid: "wc-rate-" + v, onclick: (e) => {
+        value = v;
+        for (const b of choices.children) b.dataset.chosen = b === e.currentTarget ? "true" : "";
+      } }, label)));
+    showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
+      e.preventDefault();
+      if (!value) return;
+      frame({ type: "rate", value: value, comment: comment.value.trim() });
+    } }, el("p", {}, "请为本次服务评价"), choices, comment,
+      el("button", { type: "submit", testid: "wc-rate-submit" }, "提交评价")));
+  }
+
+  function showTranscript() {
+    const email = el("input", { testid: "wc-transcript-email", type: "email", maxlength: 254, placeholder: "邮箱" });
+    showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
+      e.preventDefault();
+      frame({ type: "transcript", email: email.value.trim() });
+    } }, el("p", {}, "聊天记录将发送到您的邮箱"), email,
+      el("button", { type: "submit", testid: "wc-transcript-send" }, "发送")));
+  }
+
+  function frame(obj) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN && state.ws.hubReady) {
+      state.ws.send(JSON.stringify(obj));
+    } else {
+      notice("网络连接中，请稍后再试");
+    }
+  }
+
+  // ---------------------------------------------------------------- connection
+  function connect() {
+    if (!state.started || (state.ws && state.ws.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(state.timer);
+    setStatus("连接中…", "connecting");
+    const ws = new WebSocket(origin.replace(/^http/, "ws") + "/webchat/ws");
+    state.ws = ws;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", visitor: state.visitor, token: state.token,
+        after: state.lastId, name: state.name, phone: state.phone }));
+    };
+    ws.onmessage = (e) => receive(ws, JSON.parse(e.data));
+    ws.onclose = (e) => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      typing.hidden = true;
+      if (e.code === 4401) {  // a stale or foreign identity: start afresh
+        state.visitor = ""; state.token = ""; state.lastId = ""; persist();
+      }
+      setStatus("网络已断开，正在重连…", "offline");
+      const delay = Math.min(15000, 1000 * 2 ** state.retry++);
+      state.timer = setTimeout(connect, delay);
+    };
+  }
+
+  function reconnectNow() {
+    state.retry = 0;
+    if (!state.ws) connect();
+  }
+
+  function receive(ws, m) {
+    switch (m.type) {
+      case "welcome":
+        state.visitor = m.visitor;
+        state.token = m.token;
+        state.retry = 0;
+        ws.hubReady = true;
+        persist();
+        setStatus("在线", "online");
+        showState(m.state);
+        break;
+      case "synced":  // history replayed: now re-send what was never acked (the server drops
+        // what it already has) and show it if the page was reloaded meanwhile
+        for (const item of state.pending) {
+          if (!log.querySelector('[data-client-id="' + CSS.escape(item.client_id) + '"]')) {
+            const node = bubble("customer", item.text || "[文件]");
+            node.dataset.clientId = item.client_id;
+            node.dataset.state = "pending";
+            node.append(el("span", { class: "hubwc-tick" }, "发送中"));
+            log.append(node);
+          }
+          transmit(item);
+        }
+        scroll();
+        break;
+      case "ack": {
+        state.pending = state.pending.filter((p) => p.client_id !== m.client_id);
+        persist();
+        const node = log.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
+        if (node) markSent(node, m.message_id);
+        break;
+      }
+      case "message":
+        typing.hidden = true;
+        render(m);
+        break;
+      case "typing":
+        typing.hidden = false;
+        break;
+      case "state":
+        showState(m.state);
+        if (m.rate) showRating();
+        break;
+      case "position":
+        position.hidden = false;
+        position.textContent = "排队中：您前面还有" + Math.max(0, m.position - 1) + "位，预计等待" +
+          Math.max(1, Math.round(m.wait_s / 60)) + "分钟";
+        break;
+      case "rated":
+        showSheet(el("p", { testid: "wc-rated" }, "感谢您的评价！"));
+        break;
+      case "transcript_requested":
+        showSheet(el("p", { testid: "wc-transcript-done" }, "已登记，聊天记录将发送给您。"));
+        break;
+      case "error":
+        typing.hidden = true;
+        notice(m.reason);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function showState(s) {
+    state.conv = s;
+    if (s !== "queued") position.hidden = true;
+    root.dataset.state = s;
+  }
+
+  window.addEventListener("online", reconnectNow);
+  setInterval(() => {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN && state.ws.hubReady) {
+      state.ws.send('{"type":"ping"}');
+    }
+  }, 25000);
+  if (opts.open === "true" || state.pending.length) toggle(true);
+})();

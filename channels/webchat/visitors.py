@@ -1,0 +1,147 @@
+"""Open widget sockets by visitor, and the web chat's Outbox sender.
+
+A visitor may have several tabs open; every tab gets every message. A message for a visitor
+with no open socket stays stored: the widget fetches it on its next hello (resume), so the
+outbox records it as sent to the visitor's mailbox rather than failing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+from aiohttp import web
+
+from routing.events import (
+    ConversationAssigned,
+    ConversationClosed,
+    ConversationQueued,
+    EventBus,
+    QueuePosition,
+)
+from routing.messages import StoredMessage
+from routing.outbox import OutboundMessage
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+
+
+def message_frame(m: StoredMessage, sender_name: str = "") -> dict[str, Any]:
+    meta = dict(m.meta)
+    frame: dict[str, Any] = {
+        "type": "message",
+        "id": m.id,
+        "sender": m.sender.value,
+        "sender_name": sender_name or meta.get("sender_name", ""),
+        "text": m.text,
+        "quick_replies": [b for b in meta.get("quick_replies", "").split("\n") if b],
+        "at": m.created_at.isoformat(),
+    }
+    if "file" in meta:
+        frame["file"] = {
+            "id": meta["file"],
+            "name": meta.get("file_name", ""),
+            "mime": meta.get("file_mime", ""),
+        }
+    if "client_id" in meta:
+        frame["client_id"] = meta["client_id"]
+    return frame
+
+
+class VisitorSockets:
+    def __init__(self) -> None:
+        self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._visitor_of: dict[str, str] = {}  # conversation -> visitor
+
+    def add(self, visitor: str, ws: web.WebSocketResponse) -> None:
+        self._sockets[visitor].add(ws)
+
+    def remove(self, visitor: str, ws: web.WebSocketResponse) -> None:
+        sockets = self._sockets.get(visitor)
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                del self._sockets[visitor]
+
+    def follow(self, conversation_id: str, visitor: str) -> None:
+        self._visitor_of[conversation_id] = visitor
+
+    def count(self) -> int:
+        return sum(len(s) for s in self._sockets.values())
+
+    async def push(self, visitor: str, frame: dict[str, Any]) -> int:
+        """Send to every open tab of visitor; the number that took it."""
+        text = json.dumps(frame, ensure_ascii=False)
+        sent = 0
+        for ws in list(self._sockets.get(visitor, ())):
+            if ws.closed:
+                continue
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_str(text)
+                sent += 1
+        return sent
+
+    async def push_conversation(self, conversation_id: str, frame: dict[str, Any]) -> None:
+        visitor = self._visitor_of.get(conversation_id)
+        if visitor is not None:
+            await self.push(visitor, frame)
+
+    async def close_all(self) -> None:
+        for sockets in list(self._sockets.values()):
+            for ws in list(sockets):
+                with contextlib.suppress(Exception):
+                    await ws.close(code=1001, message=b"server shutdown")
+
+
+class WebchatSender:
+    """Outbox sender: agent and system messages to the visitor's open tabs."""
+
+    def __init__(self, sockets: VisitorSockets) -> None:
+        self._sockets = sockets
+
+    async def send(self, message: OutboundMessage) -> None:
+        meta = dict(message.meta)
+        frame = {
+            "type": "message",
+            "id": message.message_id,
+            "sender": message.sender.value,
+            "sender_name": message.sender_name,
+            "text": message.text,
+            "quick_replies": list(message.quick_replies),
+            "at": meta.get("at", ""),
+        }
+        self._sockets.follow(message.conversation_id, message.to)
+        await self._sockets.push(message.to, frame)
+
+
+async def relay_events(bus: EventBus, sockets: VisitorSockets) -> None:
+    """Queue position and conversation state to the visitor (nothing is stored for these)."""
+    async with bus.subscribe(
+        lambda e: isinstance(
+            e, QueuePosition | ConversationQueued | ConversationAssigned | ConversationClosed
+        )
+    ) as events:
+        async for event in events:
+            try:
+                if isinstance(event, QueuePosition):
+                    frame = {
+                        "type": "position",
+                        "position": event.position,
+                        "wait_s": event.wait_estimate_s,
+                    }
+                elif isinstance(event, ConversationQueued):
+                    frame = {"type": "state", "state": "queued"}
+                elif isinstance(event, ConversationAssigned):
+                    frame = {"type": "state", "state": "assigned"}
+                else:
+                    frame = {"type": "state", "state": "closed", "rate": True}
+                await sockets.push_conversation(event.conversation_id, frame)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webchat.relay_failed")
