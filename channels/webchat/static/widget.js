@@ -340,6 +340,9 @@
         typing.hidden = true;
         render(m);
         break;
+      case "pong":
+        clearTimeout(ws.hubPongDue);
+        break;
       case "typing":
         typing.hidden = false;
         break;
@@ -373,10 +376,15 @@
     root.dataset.state = s;
   }
 
+  // A phone that loses its network often keeps a dead socket open for minutes: drop it at
+  // once on "offline", and treat a ping without a pong within 10 s as a dead connection.
+  window.addEventListener("offline", () => { if (state.ws) state.ws.close(); });
   window.addEventListener("online", reconnectNow);
   setInterval(() => {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN && state.ws.hubReady) {
-      state.ws.send('{"type":"ping"}');
+    const ws = state.ws;
+    if (ws && ws.readyState === WebSocket.OPEN && ws.hubReady) {
+      ws.send('{"type":"ping"}');
+      ws.hubPongDue = setTimeout(() => { if (state.ws === ws) ws.close(); }, 10000);
     }
   }, 25000);
   if (opts.open === "true" || state.pending.length) toggle(true);
