@@ -27,7 +27,7 @@ from agent_web.keys import (
     SETTINGS,
     TAXONOMY,
 )
-from channels import rest, webchat
+from channels import rest, webchat, wechat
 from channels.keys import REST_TOKEN, ROUTING
 from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
@@ -78,6 +78,7 @@ def create_app(
     rest.add_routes(app)
     inbox.add_routes(app)
     webchat.install(app)
+    wechat.install(app)
     return app
 
 
@@ -113,7 +114,13 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     the_bot = bot
     scheduler = AsyncioScheduler(clock)
     stack = build_routing(
-        app[DB], bot=the_bot, cases=app[CASE_DESK], config=config, clock=clock, scheduler=scheduler
+        app[DB],
+        bot=the_bot,
+        cases=app[CASE_DESK],
+        config=config,
+        clock=clock,
+        scheduler=scheduler,
+        outbox_backoff_s=settings.hub_outbox_backoff_s,
     )
     stack.outbox.register(rest.CHANNEL, rest.RestPollingSender())
     await stack.desk.restore()

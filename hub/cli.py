@@ -81,6 +81,12 @@ def _build_parser() -> argparse.ArgumentParser:
     kb_export = kb.add_parser("export", help="write the stored articles to YAML or XLSX")
     kb_export.add_argument("file", type=Path)
     kb_export.set_defaults(run=_cmd_kb_export)
+
+    wechat = sub.add_parser("wechat", help="WeChat official account").add_subparsers(metavar="what")
+    menu = wechat.add_parser("menu", help="the account menu").add_subparsers(metavar="action")
+    push = menu.add_parser("push", help="publish a menu JSON file (menu/create format)")
+    push.add_argument("file", type=Path)
+    push.set_defaults(run=_cmd_wechat_menu_push)
     return p
 
 
@@ -202,6 +208,19 @@ async def _with_database(settings: Settings, job, *job_args):
             return await job(db, *job_args)
         finally:
             client.close()
+
+
+def _cmd_wechat_menu_push(args: argparse.Namespace, settings: Settings) -> int:
+    from channels.wechat.api import WeChatApiError
+    from channels.wechat.menu import push_menu
+
+    _require_file(args.file)
+    try:
+        asyncio.run(push_menu(settings, args.file))
+    except (ValueError, WeChatApiError) as e:
+        raise UserFacingError(str(e)) from e
+    print(f"menu published from {args.file}")
+    return 0
 
 
 def _require_file(path: Path) -> None:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     hub_session_secret: SecretStr | None = None  # cookie signing; generated per run if unset
     hub_demo: bool = False
     hub_routing_config: Path = DATA_DIR / "routing.yaml"
+    # seconds between delivery attempts of an outbound message (then it is marked failed)
+    hub_outbox_backoff_s: tuple[float, ...] = (1, 2, 5, 15, 60)
     hub_rest_token: SecretStr | None = None  # bearer token for the REST channel; unset: open
     # bot data and models
     rasa_url: str | None = None  # unset: embedded NLU only
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     wechat_token: SecretStr | None = None
     wechat_aes_key: SecretStr | None = None
     wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    # WeChat waits 5 s for a passive reply; later answers go through the customer-service API
+    wechat_reply_deadline_s: float = Field(default=4.0, gt=0, le=4.5)
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str | None = None  # a local Bot API server

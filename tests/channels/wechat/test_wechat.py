@@ -1,0 +1,269 @@
+"""The WeChat channel against the emulator: signed callbacks in every mode, the 5-second
+rule, retries, the customer-service API with its 48-hour window and token expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from pydantic import SecretStr
+from wechatpy import parse_message
+
+from channels.keys import ROUTING
+from channels.wechat import API
+from channels.wechat.api import split_text
+from channels.wechat.menu import push_menu
+from hub.app import create_app
+from hub.settings import DATA_DIR, Settings
+from mongo.client import Database
+from routing.bot import BotAnswer
+from tests.emulators.wechat import (
+    AES_KEY,
+    APP_ID,
+    APP_SECRET,
+    TOKEN,
+    WeChatEmulator,
+    event_xml,
+    text_xml,
+    voice_xml,
+)
+from tests.fakes.bot import FakeBot
+
+PATH = "/channels/wechat"
+
+
+@dataclass
+class SlowBot(FakeBot):
+    delay_s: float = 0.0
+
+    async def answer(self, text: str) -> BotAnswer:
+        await asyncio.sleep(self.delay_s)
+        return await super().answer(text)
+
+
+@dataclass
+class Rig:
+    wx: WeChatEmulator
+    url: str
+    http: aiohttp.ClientSession
+    app: Any
+    bot: SlowBot
+
+    async def send(self, xml: str, mode: str = "plain", **kw: Any) -> aiohttp.ClientResponse:
+        return await self.wx.post(self.http, self.url, xml, mode=mode, **kw)
+
+    async def passive_text(self, resp: aiohttp.ClientResponse, mode: str = "plain") -> str:
+        body = await resp.text()
+        xml = self.wx.decrypt_reply(body) if mode in ("aes", "compat") else body
+        return parse_message(xml).content
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def rig(aiohttp_client: Any, settings: Settings) -> AsyncIterator[Rig]:
+    async with WeChatEmulator() as wx:
+        configured = settings.model_copy(
+            update={
+                "wechat_app_id": APP_ID,
+                "wechat_app_secret": SecretStr(APP_SECRET),
+                "wechat_token": SecretStr(TOKEN),
+                "wechat_aes_key": SecretStr(AES_KEY),
+                "wechat_api_base": wx.api_base,
+                "wechat_reply_deadline_s": 0.5,
+                "hub_outbox_backoff_s": (0.05, 0.05),
+            }
+        )
+        bot = SlowBot()
+        client = await aiohttp_client(create_app(configured, bot=bot))
+        async with aiohttp.ClientSession() as http:
+            yield Rig(wx, str(client.make_url(PATH)), http, client.app, bot)
+
+
+async def test_url_verification_echoes_only_with_a_valid_signature(rig: Rig):
+    from tests.emulators.wechat import sign
+
+    good = {"signature": sign(TOKEN, "1", "n"), "timestamp": "1", "nonce": "n", "echostr": "e1"}
+    async with rig.http.get(rig.url, params=good) as resp:
+        assert resp.status == 200
+        assert await resp.text() == "e1"
+    async with rig.http.get(rig.url, params={**good, "signature": "0" * 40}) as resp:
+        assert resp.status == 403
+
+
+@pytest.mark.parametrize("mode", ["plain", "compat", "aes"])
+async def test_a_question_gets_a_passive_reply_in_every_mode(rig: Rig, mode: str):
+    resp = await rig.send(text_xml("o-user-1", "宝宝医保怎么办", 1001), mode)
+    assert resp.status == 200
+    assert "90天内" in await rig.passive_text(resp, mode)
+
+
+async def test_a_forged_callback_is_refused_and_stores_nothing(rig: Rig, db: Database):
+    resp = await rig.send(text_xml("o-user-2", "你好", 1002), token="wrong-token")
+    assert resp.status == 403
+    assert await db["messages"].count_documents({"channel": "wechat"}) == 0
+
+
+async def test_unsafe_xml_is_refused(rig: Rig):
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><xml><Content>&lol2;</Content></xml>'
+    )
+    resp = await rig.send(laughs)
+    assert resp.status == 400
+    assert (await rig.send("<xml><broken>")).status == 400
+
+
+async def test_retries_are_stored_and_answered_once(rig: Rig, db: Database):
+    xml = text_xml("o-user-3", "转人工", 1003)
+    first, second = await asyncio.gather(rig.send(xml), rig.send(xml))
+    third = await rig.send(xml)
+    texts = {await rig.passive_text(r) for r in (first, second, third)}
+    assert len(texts) == 1
+    assert await db["messages"].count_documents({"channel": "wechat", "direction": "in"}) == 1
+    assert await db["conversations"].count_documents({}) == 1
+    assert rig.bot.calls.count("转人工") == 1
+
+
+async def test_a_slow_answer_goes_out_through_the_customer_service_api(rig: Rig, db: Database):
+    rig.bot.delay_s = 1.0
+    rig.wx.user_wrote("o-user-4")
+    xml = text_xml("o-user-4", "停水了怎么办", 1004)
+    resp = await rig.send(xml)
+    assert await resp.text() == "success"
+    retry = await rig.send(xml)  # WeChat's retry after a late answer: nothing twice
+    assert await retry.text() == "success"
+    await asyncio.sleep(1.0)
+    await rig.app[ROUTING].outbox.drain()
+    assert any("停水" in t for t in rig.wx.texts_to("o-user-4"))
+    assert len(rig.wx.texts_to("o-user-4")) == 1
+    reply = await db["messages"].find_one({"channel": "wechat", "direction": "out"})
+    assert reply["delivery"] == "sent"
+
+
+async def test_voice_uses_the_recognised_text(rig: Rig):
+    resp = await rig.send(voice_xml("o-user-5", "停水了怎么办", 1005))
+    assert "停水" in await rig.passive_text(resp)
+    assert rig.bot.calls[-1] == "停水了怎么办"
+
+
+async def test_subscribe_is_welcomed_and_a_menu_click_is_a_message(rig: Rig):
+    welcome = await rig.send(event_xml("o-user-6", "subscribe"))
+    assert "欢迎关注12345" in await rig.passive_text(welcome)
+    click = await rig.send(event_xml("o-user-6", "CLICK", "ASK_HUMAN", created=1_700_000_000))
+    assert await click.text() != "success"
+    assert rig.bot.calls[-1] == "转人工"
+    again = await rig.send(event_xml("o-user-6", "CLICK", "ASK_HUMAN", created=1_700_000_000))
+    assert await again.text() == await click.text()
+    assert rig.bot.calls.count("转人工") == 1
+    bye = await rig.send(event_xml("o-user-6", "unsubscribe"))
+    assert await bye.text() == "success"
+
+
+async def _agent_message(rig: Rig, db: Database, openid: str, text: str) -> dict:
+    """A customer writes, then an agent-side message goes out through the outbox."""
+    stack = rig.app[ROUTING]
+    resp = await rig.send(text_xml(openid, "你好", hash(openid) % 10**9))
+    assert resp.status == 200
+    [conv] = [c async for c in stack.conversations._col.find({})]
+    from routing.ids import new_id
+    from routing.messages import SenderKind
+
+    book_conv = await stack.router.book.get(conv["_id"])
+    message_id = new_id()
+    await stack.outbox.send(
+        book_conv,
+        text,
+        sender=SenderKind.AGENT,
+        sender_id="agent1",
+        external_id=f"agent:{message_id}",
+        message_id=message_id,
+    )
+    await stack.outbox.drain()
+    return await stack.messages._col.find_one({"_id": message_id})
+
+
+async def test_outside_the_48_hour_window_the_agent_is_told(rig: Rig, db: Database):
+    rig.wx.user_wrote("o-user-7", at=0)  # long ago
+    stored = await _agent_message(rig, db, "o-user-7", "您好，您的问题已处理")
+    assert stored["delivery"] == "failed"
+    assert stored["error"] == "用户48小时内未与公众号互动，无法发送客服消息"
+
+
+async def test_a_failed_send_is_retried_then_marked_failed(rig: Rig, db: Database):
+    rig.wx.user_wrote("o-user-8")
+    rig.wx.fail_next = [-1, -1, -1]  # system busy, three times: every attempt fails
+    stored = await _agent_message(rig, db, "o-user-8", "第一条")
+    assert stored["delivery"] == "failed"
+    assert rig.wx.fail_next == []
+
+
+async def test_an_expired_token_is_refreshed_once_for_concurrent_sends(rig: Rig):
+    api = rig.app[API]
+    for n in range(3):
+        rig.wx.user_wrote(f"o-user-9{n}")
+    await api.send_text("o-user-90", "预热")
+    rig.wx.revoke_tokens()
+    before = rig.wx.token_requests
+    await asyncio.gather(*(api.send_text(f"o-user-9{n}", f"消息{n}") for n in range(3)))
+    assert rig.wx.token_requests == before + 1
+    assert len(rig.wx.sent) == 4
+
+
+async def test_long_text_is_split_by_bytes():
+    parts = list(split_text("一" * 1500))  # 4500 bytes
+    assert all(len(p.encode()) <= 2048 for p in parts)
+    assert "".join(parts) == "一" * 1500
+    assert len(parts) == 3
+
+
+async def test_menu_push_reaches_the_platform(rig: Rig, settings: Settings, tmp_path: Path):
+    configured = settings.model_copy(
+        update={
+            "wechat_app_id": APP_ID,
+            "wechat_app_secret": SecretStr(APP_SECRET),
+            "wechat_api_base": rig.wx.api_base,
+        }
+    )
+    await push_menu(configured, DATA_DIR / "wechat_menu.json")
+    assert rig.wx.menus[0]["button"][0]["name"]
+    bad = tmp_path / "menu.json"
+    bad.write_text('{"button": []}', encoding="utf-8")
+    with pytest.raises(ValueError, match="1 to 3"):
+        await push_menu(configured, bad)
+
+
+async def test_case_events_reach_the_citizen_as_template_messages(rig: Rig):
+    from datetime import UTC, datetime
+
+    from channels.wechat.templates import TemplateIds, send_case_event
+    from routing.case_model import Case, CaseState, CaseType
+
+    now = datetime.now(UTC)
+    case = Case(
+        "20261125-000001",
+        CaseType.REPAIR,
+        CaseState.DISPATCHED,
+        "楼道路灯不亮",
+        "",
+        ("01",),
+        None,
+        None,
+        "wechat",
+        None,
+        "",
+        "water",
+        0,
+        now,
+        now,
+        1,
+    )
+    await send_case_event(rig.app[API], TemplateIds("tpl-case"), "o-user-10", case, "dispatched")
+    [sent] = rig.wx.templates
+    assert sent["template_id"] == "tpl-case"
+    assert sent["data"]["keyword1"]["value"] == "20261125-000001"
+    assert sent["data"]["first"]["value"] == "您的诉求已转交承办单位办理"

@@ -1,0 +1,1 @@
+"""Protocol-faithful emulators of the services the channels talk to."""
