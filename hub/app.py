@@ -27,7 +27,7 @@ from agent_web.keys import (
     SETTINGS,
     TAXONOMY,
 )
-from channels import rest, webchat, wechat
+from channels import rest, sms, webchat, wechat
 from channels.keys import REST_TOKEN, ROUTING
 from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
@@ -79,6 +79,7 @@ def create_app(
     inbox.add_routes(app)
     webchat.install(app)
     wechat.install(app)
+    sms.install(app)
     return app
 
 

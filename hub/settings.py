@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     hub_public_url: str | None = None  # how citizens' browsers reach us (widget, links)
     hub_var_dir: Path = REPO_DIR / "var"
     hub_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    hub_session_secret: SecretStr | None = None  # cookie signing; generated per run if unset
+    # signs web-chat visitor tokens; unset: a random one kept under var/
+    hub_session_secret: SecretStr | None = None
     hub_demo: bool = False
     hub_routing_config: Path = DATA_DIR / "routing.yaml"
     # seconds between delivery attempts of an outbound message (then it is marked failed)
@@ -69,8 +70,13 @@ class Settings(BaseSettings):
     smpp_port: int = Field(default=2775, ge=1, le=65535)
     smpp_system_id: str | None = None
     smpp_password: SecretStr | None = None
+    smpp_enquire_link_s: float = Field(default=30.0, gt=0)
     sms_source: str = "12345"
-    sms_webhook_secret: SecretStr | None = None
+    sms_webhook_secret: SecretStr | None = None  # HTTP provider: signs its webhook and our sends
+    sms_http_url: str | None = None  # HTTP provider's send endpoint (instead of SMPP)
+    # at most this many SMS to one number per window; more wait their turn
+    sms_per_number_limit: int = Field(default=6, ge=1)
+    sms_per_number_window_s: float = Field(default=60.0, gt=0)
 
     @field_validator("mongo_url")
     @classmethod
@@ -79,7 +85,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return v or None
 
-    @field_validator("rasa_url", "hub_public_url", "telegram_api_base")
+    @field_validator("rasa_url", "hub_public_url", "telegram_api_base", "sms_http_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         if v and not v.startswith(("http://", "https://")):

@@ -51,6 +51,21 @@ INDEXES: dict[str, list[IndexModel]] = {
     "canned_replies": [
         IndexModel([("owner", ASC), ("shortcut", ASC)], unique=True, name="owner_shortcut")
     ],
+    # channels/sms
+    "sms_outbound": [
+        IndexModel(
+            [("key", ASC)],
+            unique=True,
+            name="key_unique",
+            partialFilterExpression={"key": {"$exists": True}},
+        ),
+        IndexModel([("provider_ids", ASC)], name="provider_ids"),
+        IndexModel([("case_number", ASC)], name="case_number"),
+        IndexModel([("state", ASC)], name="state"),
+    ],
+    "sms_inbound": [IndexModel([("key", ASC), ("received_at", DESC)], name="key_recent")],
+    "sms_parts": [IndexModel([("group", ASC), ("index", ASC)], name="group_index")],
+    "sms_surveys": [IndexModel([("phone", ASC), ("sent_at", DESC)], name="phone_recent")],
 }
 
 

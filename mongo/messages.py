@@ -71,9 +71,10 @@ class MongoMessageRepository:
         return [_message_from_doc(d) async for d in cursor]
 
     async def set_delivery(self, message_id: str, state: DeliveryState, error: str = "") -> None:
-        await self._col.update_one(
-            {"_id": message_id}, {"$set": {"delivery": state.value, "error": error}}
-        )
+        query: dict[str, Any] = {"_id": message_id}
+        if state is DeliveryState.SENT:  # a fast receipt may have said delivered already
+            query["delivery"] = {"$ne": DeliveryState.DELIVERED.value}
+        await self._col.update_one(query, {"$set": {"delivery": state.value, "error": error}})
 
 
 def _message_to_doc(m: StoredMessage) -> dict[str, Any]:

@@ -4,6 +4,7 @@ Parser over Rasa NLU YAML test examples. `hub eval nlu` calls run_eval."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -85,6 +86,7 @@ def run_eval(
     nlu_data: Path,
     rasa_url: str | None,
     var_dir: Path | None = None,
+    rasa_bin: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate `test_file` with the embedded parser trained on `nlu_data`, or with the Rasa
     server at `rasa_url` (trained on the same data by `hub nlu rasa`). Without `rasa_url`,
@@ -99,7 +101,7 @@ def run_eval(
     if backend == "rasa":
         if rasa_url:
             return asyncio.run(_eval_rasa(examples, rasa_url))
-        return asyncio.run(_eval_rasa_sidecar(examples, nlu_data, var_dir))
+        return asyncio.run(_eval_rasa_sidecar(examples, nlu_data, var_dir, rasa_bin))
     raise ValueError(f"unknown backend {backend!r}")
 
 
@@ -118,7 +120,7 @@ async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[
 
 
 async def _eval_rasa_sidecar(
-    examples: Sequence[Example], nlu_data: Path, var_dir: Path | None
+    examples: Sequence[Example], nlu_data: Path, var_dir: Path | None, rasa_bin: Path | None
 ) -> dict[str, Any]:
     import socket
 
@@ -128,6 +130,8 @@ async def _eval_rasa_sidecar(
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = SidecarConfig(var_dir=var_dir or REPO_DIR / "var", port=port)
+    if rasa_bin is not None:
+        config = dataclasses.replace(config, rasa_bin=rasa_bin)
     model = await ensure_model(nlu_data, config)
     async with RasaServer(model, config) as server:
         return await _eval_rasa(examples, server.url)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from typing import Protocol
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
+
+CaseListener = Callable[[Case], Awaitable[None]]
 
 
 class CaseRepository(Protocol):
@@ -59,6 +61,19 @@ class CaseDesk:
         self._taxonomy = taxonomy
         self._due = due
         self._clock = clock
+        self._listeners: list[CaseListener] = []
+
+    def on_change(self, listener: CaseListener) -> None:
+        """Call listener with the case after every stored change (its last event says which);
+        notifications hang here. A failing listener is logged, never undoes the change."""
+        self._listeners.append(listener)
+
+    async def _announce(self, case: Case) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(case)
+            except Exception:
+                log.exception("case.listener_failed", extra={"case": case.number})
 
     async def open(self, new: NewCase, actor: str) -> Case:
         """Validate and store a new case in state new. Raises InvalidInput, UnknownCategory."""
@@ -94,6 +109,7 @@ class CaseDesk:
         for other in case.linked:
             await self._repo.set_links(other, (number,))
         log.info("case.opened", extra={"case": number, "type": new.type.value, "actor": actor})
+        await self._announce(case)
         return case
 
     async def act(
@@ -113,6 +129,7 @@ class CaseDesk:
             "case.transition",
             extra={"case": number, "action": cmd.action.value, "to": after.state.value},
         )
+        await self._announce(after)
         return after
 
     async def link(self, number: str, other: str) -> Case:

@@ -97,9 +97,13 @@ class FakeKb:
         ][:limit]
 
 
-def routing_file(tmp_path: Path, **changes: dict[str, Any]) -> Path:
-    """The shipped routing.yaml with some queues changed, e.g. general={"auto_accept": False}."""
+def routing_file(
+    tmp_path: Path, *, escalation: dict[str, Any] | None = None, **changes: dict[str, Any]
+) -> Path:
+    """The shipped routing.yaml with some queues changed, e.g. general={"auto_accept": False},
+    and optionally some escalation keys, e.g. escalation={"intents": ["ask_human"]}."""
     data = yaml.safe_load((DATA_DIR / "routing.yaml").read_text(encoding="utf-8"))
+    data["escalation"].update(escalation or {})
     for queue in data["queues"]:
         queue.update(changes.get(queue["name"], {}))
         queue.pop("hours", None)  # tests run at any hour

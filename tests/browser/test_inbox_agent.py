@@ -46,7 +46,12 @@ async def test_agent_gets_a_customer_live_accepts_and_replies(
     browser: Browser, settings: Settings, db: Database, tmp_path: Path
 ):
     await seed_staff(db)
-    path = routing_file(tmp_path, general={"auto_accept": False, "offer_timeout_s": 90})
+    # The repair report stays with the bot until the customer asks for a person.
+    path = routing_file(
+        tmp_path,
+        escalation={"intents": ["ask_human", "complaint", "emergency_help"]},
+        general={"auto_accept": False, "offer_timeout_s": 90},
+    )
     app = create_app(settings.model_copy(update={"hub_routing_config": path}), bot=EntityBot())
     server = await serve(app)
     base = str(server.make_url("")).rstrip("/")

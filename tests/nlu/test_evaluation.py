@@ -1,9 +1,10 @@
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sklearn.metrics import f1_score
 
-from nlu.errors import RasaUnavailable
+from nlu.errors import RasaNotInstalled, RasaUnavailable
 from nlu.evaluation import count_entity_matches, evaluate, macro_f1, run_eval
 from nlu.parser import Entity, ParseResult
 from nlu.training_data import Example
@@ -86,9 +87,17 @@ def test_run_eval_embedded_trains_on_nlu_data_and_scores_the_test_file():
     assert result["intent_accuracy"] >= 0.8
 
 
-def test_run_eval_rasa_without_a_url_says_how_to_start_one():
-    with pytest.raises(RasaUnavailable, match="hub nlu rasa"):
-        run_eval(SPLIT / "test.yml", backend="rasa", nlu_data=SPLIT / "train.yml", rasa_url=None)
+def test_run_eval_rasa_without_a_url_or_a_rasa_install_says_how_to_build_one(tmp_path: Path):
+    """Without RASA_URL a temporary sidecar is used; without .venv-rasa that cannot start."""
+    with pytest.raises(RasaNotInstalled, match="make rasa"):
+        run_eval(
+            SPLIT / "test.yml",
+            backend="rasa",
+            nlu_data=SPLIT / "train.yml",
+            rasa_url=None,
+            var_dir=tmp_path,
+            rasa_bin=tmp_path / "no-venv-rasa" / "bin" / "rasa",
+        )
 
 
 def test_run_eval_rasa_with_no_server_raises_rasa_unavailable(closed_port_url: str):

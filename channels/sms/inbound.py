@@ -1,0 +1,145 @@
+"""Inbound SMS: delivery receipts, concatenated parts, opt-out (退订/TD) and opt-in (订阅),
+revisit answers (1/2/3), and everything else to the router as the customer's message.
+
+SMPP's deliver_sm carries no message id, so a redelivery (our ack was lost) is recognised by
+its content within a short window; the record is marked done only after the message was
+fully handled, so a crash in between is finished by the redelivery instead of being lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from smpplib.command import Command
+
+from channels.sms import pdu, texts
+from channels.sms.outbound import SmsOutbound
+from hub.clock import Clock
+from hub.phone import InvalidPhoneNumber, PhoneNumber
+from mongo.sms import MongoSmsRepository
+from routing.case_model import Satisfaction
+from routing.case_workflow import CaseAction, CaseCommand
+from routing.cases import CaseDesk
+from routing.customers import Identity, IdentityKind
+from routing.errors import HubError
+from routing.messages import InboundMessage
+from routing.router import Router
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "sms"
+OPT_OUT = frozenset({"退订", "TD", "T", "退订短信", "取消订阅", "STOP", "UNSUBSCRIBE"})
+OPT_IN = frozenset({"订阅", "恢复", "START"})
+SURVEY = {"1": Satisfaction.SATISFIED, "2": Satisfaction.NEUTRAL, "3": Satisfaction.DISSATISFIED}
+MAX_TEXT = 2000
+
+
+class SmsInbox:
+    def __init__(
+        self,
+        repo: MongoSmsRepository,
+        router: Router,
+        outbound: SmsOutbound,
+        desk: CaseDesk,
+        clock: Clock,
+        *,
+        account: str = "12345",
+        redelivery_window: timedelta = timedelta(minutes=10),
+        survey_window: timedelta = timedelta(days=7),
+    ) -> None:
+        self._repo = repo
+        self._router = router
+        self._outbound = outbound
+        self._desk = desk
+        self._clock = clock
+        self.account = account
+        self._redelivery_window = redelivery_window
+        self._survey_window = survey_window
+
+    async def on_deliver(self, req: Command) -> None:
+        """An SMPP deliver_sm; returns once it is stored (raise: the SMSC redelivers)."""
+        text, concat = pdu.decode_short_message(req)
+        if (req.esm_class or 0) & pdu.RECEIPT:
+            await self._outbound.on_receipt(pdu.parse_receipt(req, text))
+            return
+        try:
+            phone = PhoneNumber.parse(pdu.as_str(req.source_addr)).e164
+        except InvalidPhoneNumber:
+            log.info("sms.bad_source")  # acknowledged: a redelivery would not fix it
+            return
+        now = self._clock.now()
+        group = ""
+        if concat is not None:
+            group = f"{phone}:{concat.ref}:{concat.total}"
+            await self._repo.add_part(group, concat.index, concat.total, text, now)
+            whole = await self._repo.whole(group, concat.total)
+            if whole is None:
+                return  # the part is stored; the message is handled with its last part
+            text = whole
+        key = hashlib.sha256(f"{phone}|{pdu.as_str(req.destination_addr)}|{group}|{text}".encode())
+        await self.receive_once(phone, text, key.hexdigest(), self._redelivery_window)
+        if group:
+            await self._repo.drop_parts(group)
+
+    async def receive_once(self, phone: str, text: str, key: str, window: timedelta) -> None:
+        """receive() unless the message with this key was fully handled within window."""
+        seen = await self._repo.seen(key, self._clock.now(), window)
+        if not seen.done:
+            await self.receive(phone, text, seen.id)
+            await self._repo.done(seen.id)
+
+    async def receive(self, phone: str, text: str, provider_id: str) -> None:
+        """One whole inbound SMS from phone (E.164); provider_id is unique per message."""
+        word = text.strip().upper()
+        if word in OPT_OUT:
+            await self._repo.opt_out(phone, self._clock.now())
+            await self._confirm(phone, texts.OPTED_OUT, "opt_out", provider_id)
+            log.info("sms.opt_out", extra={"to": str(PhoneNumber(phone))})
+            return
+        if word in OPT_IN:
+            await self._repo.opt_in(phone)
+            await self._confirm(phone, texts.OPTED_IN, "opt_in", provider_id)
+            return
+        if word in SURVEY and await self._survey_answer(phone, SURVEY[word], provider_id):
+            return
+        await self._router.handle_inbound(
+            InboundMessage(
+                channel=CHANNEL,
+                account=self.account,
+                provider_id=provider_id,
+                identity=Identity(IdentityKind.PHONE, phone),
+                text=text[:MAX_TEXT],
+                received_at=self._clock.now(),
+            ),
+            in_band=False,  # replies go out through the outbox as SMS
+        )
+
+    async def _survey_answer(self, phone: str, answer: Satisfaction, provider_id: str) -> bool:
+        """Record a 1/2/3 reply on the case whose revisit SMS this number got last."""
+        since = self._clock.now() - self._survey_window
+        number = await self._repo.latest_open_survey(phone, since)
+        if number is None:
+            return False
+        try:
+            await self._desk.act(
+                number,
+                CaseCommand(
+                    CaseAction.REVISIT,
+                    actor="sms",
+                    comment=f"短信回访：{texts.SATISFACTION[answer]}",
+                    satisfaction=answer,
+                ),
+            )
+        except HubError as e:  # revisited by phone meanwhile, reopened …: keep what is there
+            log.info("sms.survey_not_applied", extra={"case": number, "reason": str(e)})
+        await self._repo.answer_survey(number, answer.value, self._clock.now())
+        await self._confirm(phone, texts.SURVEY_THANKS, "survey_thanks", provider_id)
+        log.info("sms.survey_answer", extra={"case": number, "answer": answer.value})
+        return True
+
+    async def _confirm(self, phone: str, text: str, purpose: str, provider_id: str) -> None:
+        await self._outbound.notify(
+            phone, text, purpose, key=f"{purpose}:{provider_id}", respect_opt_out=False
+        )
