@@ -70,8 +70,15 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Each script prints its table and rewrites its own section of bench/RESULTS.md.
+# nlu_vs_rasa runs only when the Rasa venv exists (make rasa).
 bench: venv venv-db
 	$(PY) -m bench.cases
+	$(PY) -m bench.acd
+	$(PY) -m bench.kb_scale
+	$(PY) -m bench.webchat
+	@if [ -x .venv-rasa/bin/rasa ]; then $(PY) -m bench.nlu_vs_rasa; \
+	else echo "bench.nlu_vs_rasa skipped: run make rasa first"; fi
 
 # The optional Rasa sidecar venv.
 # Rasa 3.6 needs Python 3.10 (pyenv's 3.10.x or python3.10 on PATH, found by scripts/find-python)
