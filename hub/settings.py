@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
     # WeChat waits 5 s for a passive reply; later answers go through the customer-service API
     wechat_reply_deadline_s: float = Field(default=4.0, gt=0, le=4.5)
+    # template id (fields first/keyword1/keyword2/remark) for case accepted/dispatched/completed
+    wechat_template_case_update: str | None = None
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str | None = None  # a local Bot API server

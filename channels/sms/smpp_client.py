@@ -185,6 +185,16 @@ class SmppClient:
                 await reading
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._read_frames(reader, writer)
+        finally:  # the link is gone: callers waiting for a response learn it now
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(SmppError("SMSC link lost"))
+
+    async def _read_frames(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         while True:
             raw = await pdu.read_frame(reader)
             cid, _, seq = pdu.header(raw)

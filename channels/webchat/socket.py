@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from channels.keys import ROUTING
 from channels.webchat import frames
 from channels.webchat.keys import SOCKETS, TOKENS, UPLOADS
+from channels.webchat.transcripts import request_transcript
 from channels.webchat.visitors import CHANNEL, message_frame
 from hub.phone import PhoneNumber
 from hub.routing_stack import RoutingStack
@@ -260,20 +261,15 @@ async def _transcript(
 ) -> None:
     if visit.conversation_id is None:
         raise frames.FrameError("还没有聊天记录")
-    await (
-        app[UPLOADS]
-        .db["transcript_requests"]
-        .insert_one(
-            {
-                "conversation_id": visit.conversation_id,
-                "email": frame.email,
-                "phone": frame.phone,
-                "status": "pending",
-                "at": datetime.now(UTC),
-            }
-        )
+    status = await request_transcript(
+        app,
+        app[UPLOADS].db,
+        app[ROUTING].messages,
+        visit.conversation_id,
+        email=frame.email,
+        phone=frame.phone,
     )
-    await _send(ws, {"type": "transcript_requested"})
+    await _send(ws, {"type": "transcript_requested", "status": status})
 
 
 async def _send(ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from agent_web.keys import SETTINGS
+from agent_web.keys import CASE_DESK, SETTINGS
 from channels.keys import ROUTING
 from channels.wechat.api import WeChatApi
 from channels.wechat.callback import WeChatCallback, WeChatConfig
 from channels.wechat.messages import CHANNEL
 from channels.wechat.sender import WeChatSender
+from channels.wechat.templates import CaseTemplateNotifier, TemplateIds
 
 PATH = "/channels/wechat"
 CALLBACK = web.AppKey("wechat_callback", WeChatCallback)
@@ -41,6 +42,10 @@ def install(app: web.Application) -> None:
 
 async def _open(app: web.Application) -> AsyncIterator[None]:
     app[ROUTING].outbox.register(CHANNEL, WeChatSender(app[API]))
+    template = app[SETTINGS].wechat_template_case_update
+    if template:
+        notifier = CaseTemplateNotifier(app[API], TemplateIds(template), app[ROUTING].customers)
+        app[CASE_DESK].on_change(notifier)
     yield
     await app[CALLBACK].close()
     await app[API].close()

@@ -3,10 +3,20 @@ dispatched, completed, and is asked for the revisit survey."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from channels.wechat.api import WeChatApi
+import aiohttp
+
+from channels.wechat.api import WeChatApi, WeChatApiError
 from routing.case_model import Case
+from routing.customers import CustomerRepository, IdentityKind
+from routing.errors import CustomerNotFound
+
+log = logging.getLogger(__name__)
+
+# case workflow action -> template event
+ACTIONS = {"accept": "accepted", "dispatch": "dispatched", "reply": "completed"}
 
 EVENTS = {
     "accepted": "您的诉求已受理",
@@ -36,3 +46,34 @@ async def send_case_event(
         "remark": "如有疑问请拨打12345或在公众号留言。",
     }
     await api.send_template(openid, ids.case_update, data, url)
+
+
+class CaseTemplateNotifier:
+    """A CaseDesk listener: the citizen who follows the account gets a template message
+    when their case is accepted, dispatched and completed. A failed send is logged for the
+    agents' attention (the SMS notification, when configured, still goes out)."""
+
+    def __init__(self, api: WeChatApi, ids: TemplateIds, customers: CustomerRepository) -> None:
+        self._api = api
+        self._ids = ids
+        self._customers = customers
+
+    async def __call__(self, case: Case) -> None:
+        event = ACTIONS.get(case.events[-1].action) if case.events else None
+        if event is None or case.customer_id is None:
+            return
+        try:
+            customer = await self._customers.get(case.customer_id)
+        except CustomerNotFound:
+            return
+        identity = customer.identity(IdentityKind.WECHAT)
+        if identity is None:
+            return
+        openid = identity.value.split(":", 1)[-1]  # "<appid>:<openid>"
+        try:
+            await send_case_event(self._api, self._ids, openid, case, event)
+        except (WeChatApiError, aiohttp.ClientError, TimeoutError) as e:
+            log.warning(
+                "wechat.template_failed",
+                extra={"case": case.number, "event": event, "reason": type(e).__name__},
+            )

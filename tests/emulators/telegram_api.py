@@ -38,6 +38,7 @@ class TelegramEmulator:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.sent: list[dict[str, Any]] = []
+        self.send_attempts = 0  # sendMessage calls that passed validation, failed ones too
         self.webhook: dict[str, str] = {}
         self.get_updates_calls: list[dict[str, Any]] = []
         self._updates: list[dict[str, Any]] = []
@@ -157,6 +158,7 @@ class TelegramEmulator:
             return _error(400, "Bad Request: message text is empty")
         if len(text) > MAX_TEXT:
             return _error(400, "Bad Request: message is too long")
+        self.send_attempts += 1
         if self._failures:
             f = self._failures.pop(0)
             return _error(f.code, f.description, f.retry_after)

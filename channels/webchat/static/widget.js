@@ -359,7 +359,10 @@
         showSheet(el("p", { testid: "wc-rated" }, "感谢您的评价！"));
         break;
       case "transcript_requested":
-        showSheet(el("p", { testid: "wc-transcript-done" }, "已登记，聊天记录将发送给您。"));
+        showSheet(el("p", { testid: "wc-transcript-done" },
+          String(m.status || "").startsWith("sent_by_sms")
+            ? "聊天记录已通过短信发送到您的手机。"
+            : "已登记，聊天记录将发送给您。"));
         break;
       case "error":
         typing.hidden = true;

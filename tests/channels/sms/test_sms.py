@@ -340,3 +340,21 @@ def _signed(body: str, *, secret: str = WEBHOOK_SECRET, stamp: str | None = None
         "X-Signature-Timestamp": stamp,
         "X-Signature": sign(secret, stamp, body.encode()),
     }
+
+
+async def test_a_web_chat_transcript_requested_by_phone_goes_out_by_sms(rig: Rig):
+    ws = await rig.hub.client.ws_connect("/webchat/ws")
+    await ws.send_json({"type": "hello", "visitor": "", "token": "", "after": ""})
+    while (await ws.receive_json())["type"] != "synced":
+        pass
+    await ws.send_json({"type": "message", "client_id": "client000001", "text": "宝宝医保怎么办"})
+    while (frame := await ws.receive_json())["type"] != "message" or frame["sender"] != "bot":
+        pass
+    await ws.send_json({"type": "transcript", "phone": "13812345678"})
+    while (frame := await ws.receive_json())["type"] != "transcript_requested":
+        pass
+    assert frame["status"] == "sent_by_sms"
+    [text] = await eventually(async_value(lambda: rig.smsc.messages_to(CITIZEN)))
+    assert "我：宝宝医保怎么办" in text
+    assert "机器人：新生儿在出生后90天内" in text
+    await ws.close()

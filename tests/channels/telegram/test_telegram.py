@@ -198,6 +198,14 @@ async def test_sends_are_split_retried_after_429_and_failed_when_blocked(webhook
     assert (await _delivery(webhook, sent))["delivery"] == "sent"
     assert "".join(webhook.tg.texts_to(USER)[before:]) == long_text
 
+    webhook.tg.fail_next(500, "Internal Server Error", times=3)  # 1 + len(backoff) tries
+    attempts = webhook.tg.send_attempts
+    down = await _agent_says(webhook, "请问还需要什么帮助？")
+    doc = await _delivery(webhook, down)
+    assert doc["delivery"] == "failed"
+    assert "不可达" in doc["error"]
+    assert webhook.tg.send_attempts - attempts == 3
+
     webhook.tg.fail_next(403, "Forbidden: bot was blocked by the user", times=5)
     blocked = await _agent_says(webhook, "您好，请问还在吗？")
     doc = await _delivery(webhook, blocked)

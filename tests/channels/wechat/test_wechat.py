@@ -267,3 +267,43 @@ async def test_case_events_reach_the_citizen_as_template_messages(rig: Rig):
     assert sent["template_id"] == "tpl-case"
     assert sent["data"]["keyword1"]["value"] == "20261125-000001"
     assert sent["data"]["first"]["value"] == "您的诉求已转交承办单位办理"
+
+
+async def test_case_progress_is_pushed_to_the_follower_as_template_messages(
+    aiohttp_client: Any, settings: Settings, db: Database
+):
+    from agent_web.keys import CASE_DESK
+    from routing.case_model import CaseType, NewCase
+    from routing.case_workflow import CaseAction, CaseCommand
+    from routing.customers import Identity, IdentityKind
+
+    async with WeChatEmulator() as wx:
+        configured = settings.model_copy(
+            update={
+                "wechat_app_id": APP_ID,
+                "wechat_app_secret": SecretStr(APP_SECRET),
+                "wechat_token": SecretStr(TOKEN),
+                "wechat_api_base": wx.api_base,
+                "wechat_template_case_update": "tpl-case-update",
+            }
+        )
+        client = await aiohttp_client(create_app(configured, bot=FakeBot()))
+        app = client.app
+        follower = await app[ROUTING].customers.get_or_create(
+            Identity(IdentityKind.WECHAT, f"{APP_ID}:o-follower-1")
+        )
+        desk = app[CASE_DESK]
+        case = await desk.open(
+            NewCase(
+                CaseType.REPAIR, "楼道路灯不亮", customer_id=follower.id, category=("01", "0101")
+            ),
+            "agent1",
+        )
+        assert wx.templates == []  # opening is internal; the citizen hears on acceptance
+        await desk.act(case.number, CaseCommand(CaseAction.ACCEPT, "agent1"))
+        await desk.act(case.number, CaseCommand(CaseAction.DISPATCH, "agent1", department="water"))
+        firsts = [t["data"]["first"]["value"] for t in wx.templates]
+        assert firsts == ["您的诉求已受理", "您的诉求已转交承办单位办理"]
+        assert {t["touser"] for t in wx.templates} == {"o-follower-1"}
+        assert {t["template_id"] for t in wx.templates} == {"tpl-case-update"}
+        assert wx.templates[0]["data"]["keyword1"]["value"] == case.number
