@@ -5,7 +5,6 @@ is stored once, failures are retried then marked failed, 退订 and 1/2/3 revisi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,6 +30,7 @@ from routing.agents import Department
 from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
 from routing.case_workflow import CaseAction, CaseCommand
 from tests.agent_web.conftest import Hub, seed_staff
+from tests.channels.helpers import eventually
 from tests.emulators.smsc import PASSWORD, SYSTEM_ID, SmscEmulator
 from tests.fakes.bot import FakeBot
 
@@ -38,16 +38,6 @@ CITIZEN = "+8613812345678"
 CITIZEN_SMPP = "8613812345678"
 DEPT_PHONE = "+8613900001111"
 WEBHOOK_SECRET = "webhook-secret-123"
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 10) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @dataclass

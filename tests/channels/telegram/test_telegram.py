@@ -4,10 +4,8 @@ retried after 429 and marked failed when the user blocked the bot."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,21 +21,12 @@ from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
 from routing.customers import Identity, IdentityKind
-from routing.ids import new_id
-from routing.messages import SenderKind
+from tests.channels.helpers import agent_says, eventually
 from tests.emulators.telegram_api import TOKEN, TelegramEmulator
 from tests.fakes.bot import FakeBot
 
 USER = 777001
 SECRET = "tg-secret_123"
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 10) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (result := await check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-    return result
 
 
 @dataclass
@@ -168,18 +157,7 @@ async def test_a_shared_contact_links_telegram_to_the_phone_customer(webhook: Ri
 async def _agent_says(rig: Rig, text: str) -> str:
     stack = rig.app[ROUTING]
     [first] = await rig.inbound()
-    conv = await stack.conversations.get(first["conversation_id"])
-    message_id = new_id()
-    await stack.outbox.send(
-        conv,
-        text,
-        sender=SenderKind.AGENT,
-        sender_id="agent1",
-        external_id=f"test:{message_id}",
-        message_id=message_id,
-    )
-    await stack.outbox.drain()
-    return message_id
+    return await agent_says(stack, await stack.conversations.get(first["conversation_id"]), text)
 
 
 async def _delivery(rig: Rig, message_id: str) -> dict[str, Any]:

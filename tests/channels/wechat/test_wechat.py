@@ -23,6 +23,7 @@ from hub.app import create_app
 from hub.settings import DATA_DIR, Settings
 from mongo.client import Database
 from routing.bot import BotAnswer
+from tests.channels.helpers import agent_says
 from tests.emulators.wechat import (
     AES_KEY,
     APP_ID,
@@ -170,20 +171,8 @@ async def _agent_message(rig: Rig, db: Database, openid: str, text: str) -> dict
     resp = await rig.send(text_xml(openid, "你好", hash(openid) % 10**9))
     assert resp.status == 200
     [conv] = [c async for c in stack.conversations._col.find({})]
-    from routing.ids import new_id
-    from routing.messages import SenderKind
 
-    book_conv = await stack.router.book.get(conv["_id"])
-    message_id = new_id()
-    await stack.outbox.send(
-        book_conv,
-        text,
-        sender=SenderKind.AGENT,
-        sender_id="agent1",
-        external_id=f"agent:{message_id}",
-        message_id=message_id,
-    )
-    await stack.outbox.drain()
+    message_id = await agent_says(stack, await stack.router.book.get(conv["_id"]), text)
     return await stack.messages._col.find_one({"_id": message_id})
 
 

@@ -1,0 +1,38 @@
+"""Small helpers the channel tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hub.routing_stack import RoutingStack
+from routing.conversation_model import Conversation
+from routing.ids import new_id
+from routing.messages import SenderKind
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 10) -> Any:
+    """check()'s first truthy result, polled every 50 ms; fails after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := await check()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def agent_says(stack: RoutingStack, conv: Conversation, text: str) -> str:
+    """Send text to the conversation's customer as agent1 through the outbox; waits for the
+    delivery attempts to finish and returns the message id."""
+    message_id = new_id()
+    await stack.outbox.send(
+        conv,
+        text,
+        sender=SenderKind.AGENT,
+        sender_id="agent1",
+        external_id=f"agent:{message_id}",
+        message_id=message_id,
+    )
+    await stack.outbox.drain()
+    return message_id
