@@ -107,6 +107,8 @@ class SmsOutbound:
 
     async def _settle(self, record: SmsRecord) -> None:
         """Delivered once every segment's receipt says DELIVRD; failed on any final error."""
+        if not record.provider_ids:
+            return  # not accepted by the provider yet
         stats = await self._repo.receipts_for(record.provider_ids)
         failed = [s for s in stats.values() if s not in ("DELIVRD", "ENROUTE", "ACCEPTD")]
         if failed:
