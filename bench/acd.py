@@ -110,9 +110,11 @@ async def decision_latency(n_agents: int, n_waiting: int, samples: int) -> list[
     """All agents busy, n_waiting in line; one agent frees a slot: time to assign the next."""
     rng = random.Random(1)
     acd, clock, _, log = _acd(Strategy.LEAST_RECENT, 1)
-    for agent in _agents(n_agents, rng):
+    agents = _agents(n_agents, rng)
+    for agent in agents:
         acd.register(agent)
-    for i in range(n_waiting):
+    # enough that n_waiting are still in line once every agent is full
+    for i in range(n_waiting + sum(a.max_chats for a in agents)):
         q = rng.choice(QUEUES[:-1])
         clock.advance(milliseconds=10)
         acd.queues[q].add(QueueEntry(f"c{i}", q, rng.choice([0, 0, 0, 50]), clock.now()))
@@ -182,7 +184,8 @@ async def simulate(n_agents: int, n_conv: int, strategy: Strategy, seed: int = 5
             )
         else:
             await acd.release(log.owner[cid], cid)
-        for conv, agent in list(log.owner.items()):
+        fresh, log.fresh = log.fresh, []
+        for conv, agent in fresh:
             if conv not in seen_owner:
                 seen_owner[conv] = agent
                 waits.append((clock.now() - queued_at[conv]).total_seconds())
