@@ -39,6 +39,10 @@ def test_environment_values_are_typed(monkeypatch: pytest.MonkeyPatch):
         ("KB_DATA", "/nonexistent/kb.yaml", "file /nonexistent/kb.yaml does not exist"),
         ("VOSK_MODEL", "/nonexistent/model", "directory /nonexistent/model does not exist"),
         ("HUB_LOG_LEVEL", "LOUD", "invalid setting HUB_LOG_LEVEL (got 'LOUD')"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token", "a bot token looks like 123456:ABC-def"),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces", "1-256 characters of A-Z"),
+        ("SMS_HTTP_URL", "sms.example.cn/send", "invalid setting SMS_HTTP_URL"),
+        ("SMS_PER_NUMBER_LIMIT", "0", "invalid setting SMS_PER_NUMBER_LIMIT"),
     ],
 )
 def test_invalid_values_fail_fast_naming_the_variable(
