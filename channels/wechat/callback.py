@@ -75,7 +75,11 @@ class WeChatCallback:
         reply = await self._answer(request.app, msg)
         if reply is None:
             return web.Response(text=SUCCESS)
-        xml_out = TextReply(source=msg.target, target=msg.source, content=reply).render()
+        # CreateTime from the message answered, so a retry gets the same reply byte for byte
+        created = int(msg.create_time.timestamp())
+        xml_out = TextReply(
+            source=msg.target, target=msg.source, content=reply, time=created
+        ).render()
         if aes:
             assert self._crypto is not None
             xml_out = self._crypto.encrypt_message(xml_out, q.get("nonce", ""), q.get("timestamp"))

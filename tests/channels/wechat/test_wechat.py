@@ -157,6 +157,7 @@ async def test_subscribe_is_welcomed_and_a_menu_click_is_a_message(rig: Rig):
     assert "欢迎关注12345" in await rig.passive_text(welcome)
     click = await rig.send(event_xml("o-user-6", "CLICK", "ASK_HUMAN", created=1_700_000_000))
     assert await click.text() != "success"
+    assert "<CreateTime>1700000000</CreateTime>" in await click.text()  # stable for retries
     assert rig.bot.calls[-1] == "转人工"
     again = await rig.send(event_xml("o-user-6", "CLICK", "ASK_HUMAN", created=1_700_000_000))
     assert await again.text() == await click.text()
