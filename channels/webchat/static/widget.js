@@ -259,11 +259,26 @@
 
   function showTranscript() {
     const email = el("input", { testid: "wc-transcript-email", type: "email", maxlength: 254, placeholder: "邮箱" });
+    const phone = el("input", { testid: "wc-transcript-phone", maxlength: 20, inputmode: "tel",
+      placeholder: "手机号码" });
+    phone.value = state.phone;
     showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
       e.preventDefault();
-      frame({ type: "transcript", email: email.value.trim() });
-    } }, el("p", {}, "聊天记录将发送到您的邮箱"), email,
+      if (!email.value.trim() && !phone.value.trim()) {
+        notice("请填写邮箱或手机号码");
+        return;
+      }
+      frame({ type: "transcript", email: email.value.trim(), phone: phone.value.trim() });
+    } }, el("p", {}, "聊天记录可发送到您的邮箱或手机（填写其一即可）"), email, phone,
       el("button", { type: "submit", testid: "wc-transcript-send" }, "发送")));
+  }
+
+  function transcriptDone(via) {
+    const where = [];
+    if (via.includes("email")) where.push("邮箱");
+    if (via.includes("sms")) where.push("手机（短信）");
+    return where.length ? "聊天记录已发送到您的" + where.join("和") + "，请注意查收。"
+      : "已登记，聊天记录将由工作人员发送给您。";
   }
 
   function frame(obj) {
@@ -359,10 +374,7 @@
         showSheet(el("p", { testid: "wc-rated" }, "感谢您的评价！"));
         break;
       case "transcript_requested":
-        showSheet(el("p", { testid: "wc-transcript-done" },
-          String(m.status || "").startsWith("sent_by_sms")
-            ? "聊天记录已通过短信发送到您的手机。"
-            : "已登记，聊天记录将发送给您。"));
+        showSheet(el("p", { testid: "wc-transcript-done" }, transcriptDone(m.via || [])));
         break;
       case "error":
         typing.hidden = true;

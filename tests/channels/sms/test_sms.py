@@ -343,7 +343,7 @@ async def test_a_web_chat_transcript_requested_by_phone_goes_out_by_sms(rig: Rig
     await ws.send_json({"type": "transcript", "phone": "13812345678"})
     while (frame := await ws.receive_json())["type"] != "transcript_requested":
         pass
-    assert frame["status"] == "sent_by_sms"
+    assert (frame["status"], frame["via"]) == ("sent", ["sms"])
     [text] = await eventually(async_value(lambda: rig.smsc.messages_to(CITIZEN)))
     assert "我：宝宝医保怎么办" in text
     assert "机器人：新生儿在出生后90天内" in text

@@ -1,0 +1,68 @@
+"""Outbound e-mail in MongoDB: each mail is stored (pending) before the SMTP server sees it,
+then marked sent or failed with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from mongo.client import Database
+
+
+@dataclass(frozen=True, slots=True)
+class MailRecord:
+    id: str  # also the local part of the Message-ID header
+    to: str
+    subject: str
+    body: str
+    purpose: str  # transcript, …
+    state: str  # pending, sent, failed
+    created_at: datetime
+    attempts: int = 0
+    error: str = ""
+    sent_at: datetime | None = None
+
+
+class MongoMailRepository:
+    def __init__(self, db: Database) -> None:
+        self._out = db["mail_outbound"]
+
+    async def add(self, record: MailRecord, *, key: str | None = None) -> MailRecord | None:
+        """Store a pending mail. With key, a second add of the same key is refused (None)."""
+        doc = {"_id": record.id, **{k: v for k, v in asdict(record).items() if k != "id"}}
+        if key:
+            doc["key"] = key
+        try:
+            await self._out.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        return record
+
+    async def get(self, mail_id: str) -> MailRecord | None:
+        doc = await self._out.find_one({"_id": mail_id})
+        return _from_doc(doc) if doc else None
+
+    async def pending(self) -> list[MailRecord]:
+        return [_from_doc(d) async for d in self._out.find({"state": "pending"}).sort("_id", 1)]
+
+    async def sent(self, mail_id: str, at: datetime, attempts: int) -> None:
+        await self._out.update_one(
+            {"_id": mail_id, "state": "pending"},
+            {"$set": {"state": "sent", "sent_at": at, "attempts": attempts, "error": ""}},
+        )
+
+    async def failed(self, mail_id: str, error: str, attempts: int) -> None:
+        await self._out.update_one(
+            {"_id": mail_id, "state": "pending"},
+            {"$set": {"state": "failed", "error": error, "attempts": attempts}},
+        )
+
+
+def _from_doc(d: Mapping[str, Any]) -> MailRecord:
+    fields = {k: d.get(k) for k in MailRecord.__dataclass_fields__ if k != "id"}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    return MailRecord(id=str(d["_id"]), **fields)
