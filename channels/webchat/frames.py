@@ -83,7 +83,7 @@ def parse(raw: str, max_text: int) -> Frame:
         after = _opt(data, "after", 24)
         if after and not FILE_ID.match(after):
             raise FrameError("无效的消息编号")
-        phone = _opt(data, "phone", 20).replace(" ", "").replace("-", "")
+        phone = _phone(data)
         if phone and not PHONE.match(phone):
             raise FrameError("请填写正确的手机号码")
         return Hello(
@@ -112,7 +112,7 @@ def parse(raw: str, max_text: int) -> Frame:
             raise FrameError("请选择满意、一般或不满意")
         return Rate(value, _opt(data, "comment", 500).strip())
     if kind == "transcript":
-        email, phone = _opt(data, "email", 254).strip(), _opt(data, "phone", 20).strip()
+        email, phone = _opt(data, "email", 254).strip(), _phone(data)
         if email and not EMAIL.match(email):
             raise FrameError("请填写正确的邮箱地址")
         if phone and not PHONE.match(phone):
@@ -134,3 +134,8 @@ def _opt(data: dict[str, Any], name: str, limit: int) -> str:
     if len(value) > limit:
         raise FrameError(f"字段 {name} 过长")
     return value
+
+
+def _phone(data: dict[str, Any]) -> str:
+    """A phone as typed ("138 1234-5678"): spaces and dashes dropped."""
+    return _opt(data, "phone", 20).replace(" ", "").replace("-", "").strip()

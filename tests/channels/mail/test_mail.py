@@ -88,7 +88,7 @@ async def test_a_transcript_requested_by_email_is_mailed_with_the_whole_chat(rig
 
 async def test_a_phone_without_the_sms_channel_leaves_that_part_pending(rig: Rig):
     tab = await _chat(rig)
-    await tab.send(type="transcript", email=CITIZEN, phone="13812345678")
+    await tab.send(type="transcript", email=CITIZEN, phone="138 1234-5678")
     frame = await tab.until("transcript_requested")
     assert (frame["status"], frame["via"]) == ("partly_sent", ["email"])
     await eventually(lambda: _async(rig.smtp.to(CITIZEN)))
