@@ -16,7 +16,7 @@ DATA_DIR = PACKAGE_DIR / "data"
 
 # Prefixes of environment variables that belong to us: a name with one of these prefixes that
 # is not a known setting is almost always a typo (HUB_PROT=…), so it is refused.
-_OWN_PREFIXES = (
+OWN_PREFIXES = (
     "HUB_",
     "KB_",
     "NLU_",
@@ -192,7 +192,7 @@ def load_settings(**overrides: object) -> Settings:
 def _refuse_unknown_env(env: dict[str, str] | os._Environ[str]) -> None:
     known = {name.upper() for name in Settings.model_fields}
     unknown = sorted(
-        k for k in env if k.upper().startswith(_OWN_PREFIXES) and k.upper() not in known
+        k for k in env if k.upper().startswith(OWN_PREFIXES) and k.upper() not in known
     )
     if unknown:
         raise SettingsError(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
-from pymongo.errors import PyMongoError
+from motor.motor_asyncio import (
+    AsyncIOMotorClient,
+    AsyncIOMotorCollection,
+    AsyncIOMotorDatabase,
+)
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.uri_parser import parse_uri
 
 Database = AsyncIOMotorDatabase[dict[str, Any]]
@@ -41,3 +45,14 @@ async def wait_until_up(client: Client, *, timeout_s: float = 30.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not await ping(client, timeout_s=1.0):  # noqa: ASYNC110 - polling a remote server
             await asyncio.sleep(0.1)
+
+
+async def insert_once(
+    collection: AsyncIOMotorCollection[dict[str, Any]], doc: dict[str, Any]
+) -> bool:
+    """Insert doc; False when a unique index says it is already there (a retry, a key reused)."""
+    try:
+        await collection.insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True

@@ -8,9 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from mongo.client import Database
+from mongo.client import Database, insert_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +34,7 @@ class MongoMailRepository:
         doc = {"_id": record.id, **{k: v for k, v in asdict(record).items() if k != "id"}}
         if key:
             doc["key"] = key
-        try:
-            await self._out.insert_one(doc)
-        except DuplicateKeyError:
-            return None
-        return record
+        return record if await insert_once(self._out, doc) else None
 
     async def get(self, mail_id: str) -> MailRecord | None:
         doc = await self._out.find_one({"_id": mail_id})

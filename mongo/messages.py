@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from mongo.client import Database
+from mongo.client import Database, insert_once
 from routing.messages import (
     Attachment,
     DeliveryState,
@@ -23,11 +21,7 @@ class MongoMessageRepository:
         self._col = db["messages"]
 
     async def add(self, msg: StoredMessage) -> bool:
-        try:
-            await self._col.insert_one(_message_to_doc(msg))
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._col, _message_to_doc(msg))
 
     async def find_by_external(self, channel: str, external_id: str) -> StoredMessage | None:
         doc = await self._col.find_one({"channel": channel, "external_id": external_id})

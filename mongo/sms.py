@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
-from mongo.client import Database
+from mongo.client import Database, insert_once
 from routing.ids import new_id
 
 
@@ -53,11 +51,7 @@ class MongoSmsRepository:
         doc = _to_doc(record)
         if key:
             doc["key"] = key
-        try:
-            await self._out.insert_one(doc)
-        except DuplicateKeyError:
-            return None
-        return record
+        return record if await insert_once(self._out, doc) else None
 
     async def get(self, sms_id: str) -> SmsRecord | None:
         doc = await self._out.find_one({"_id": sms_id})

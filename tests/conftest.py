@@ -15,27 +15,15 @@ import pytest
 import pytest_asyncio
 
 from hub.embedded_db import EmbeddedDatabase
-from hub.settings import REPO_DIR, Settings, load_settings
+from hub.settings import OWN_PREFIXES, REPO_DIR, Settings, load_settings
 from mongo.client import Client, Database, connect
 from mongo.indexes import ensure_indexes
-
-_HUB_ENV_PREFIXES = (
-    "HUB_",
-    "KB_",
-    "NLU_",
-    "WECHAT_",
-    "TELEGRAM_",
-    "SMPP_",
-    "SMS_",
-    "RASA_",
-    "VOSK_",
-)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _clean_env() -> Iterator[None]:
     """Tests build their own settings: hide the developer's hub variables (MONGO_URL stays)."""
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(_HUB_ENV_PREFIXES)}
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(OWN_PREFIXES)}
     yield
     os.environ.update(saved)
 
