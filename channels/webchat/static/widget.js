@@ -277,7 +277,7 @@
     const where = [];
     if (via.includes("email")) where.push("邮箱");
     if (via.includes("sms")) where.push("手机（短信）");
-    return where.length ? "聊天记录已发送到您的" + where.join("和") + "，请注意查收。"
+    return where.length ? "聊天记录将发送到您的" + where.join("和") + "，请注意查收。"
       : "已登记，聊天记录将由工作人员发送给您。";
   }
 
