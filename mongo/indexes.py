@@ -71,7 +71,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "sms_inbound": [IndexModel([("key", ASC), ("received_at", DESC)], name="key_recent")],
     "sms_parts": [IndexModel([("group", ASC), ("index", ASC)], name="group_index")],
-    "sms_surveys": [IndexModel([("phone", ASC), ("sent_at", DESC)], name="phone_recent")],
+    # channels/revisit.py
+    "revisit_surveys": [
+        IndexModel([("channel", ASC), ("address", ASC), ("sent_at", DESC)], name="address_recent")
+    ],
     # channels/mail
     "mail_outbound": [
         _unique_key(),

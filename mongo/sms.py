@@ -42,7 +42,6 @@ class MongoSmsRepository:
         self._seen = db["sms_inbound"]
         self._parts = db["sms_parts"]
         self._optouts = db["sms_optouts"]
-        self._surveys = db["sms_surveys"]
         self._receipts = db["sms_receipts"]
 
     # outbound
@@ -130,26 +129,6 @@ class MongoSmsRepository:
 
     async def opted_out(self, phone: str) -> bool:
         return await self._optouts.count_documents({"_id": phone}, limit=1) > 0
-
-    # revisit surveys
-    async def open_survey(self, case_number: str, phone: str, at: datetime) -> None:
-        await self._surveys.update_one(
-            {"_id": case_number},
-            {"$set": {"phone": phone, "sent_at": at, "answer": None, "answered_at": None}},
-            upsert=True,
-        )
-
-    async def latest_open_survey(self, phone: str, since: datetime) -> str | None:
-        doc = await self._surveys.find_one(
-            {"phone": phone, "answer": None, "sent_at": {"$gte": since}}, sort=[("sent_at", -1)]
-        )
-        return doc["_id"] if doc else None
-
-    async def answer_survey(self, case_number: str, answer: str, at: datetime) -> bool:
-        result = await self._surveys.update_one(
-            {"_id": case_number, "answer": None}, {"$set": {"answer": answer, "answered_at": at}}
-        )
-        return result.modified_count == 1
 
 
 def _to_doc(r: SmsRecord) -> dict[str, Any]:

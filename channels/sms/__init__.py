@@ -17,6 +17,7 @@ from aiohttp import web
 from agent_web.auth import Caller, requires
 from agent_web.keys import CASE_DESK, CLOCK, DB, SETTINGS
 from channels.keys import ROUTING
+from channels.revisit import RevisitSurveys, chatted_since
 from channels.sms.gateway import HttpSmsGateway, SmppGateway, SmsGateway
 from channels.sms.inbound import CHANNEL, SmsInbox
 from channels.sms.limiter import PerNumberLimiter
@@ -28,7 +29,9 @@ from channels.sms.webhook import SmsWebhook
 from hub.settings import Settings
 from mongo.people import MongoDepartmentRepository
 from mongo.sms import MongoSmsRepository
+from mongo.surveys import MongoSurveyRepository
 from routing.agents import Role
+from routing.customers import IdentityKind
 
 WEBHOOK_PATH = "/channels/sms/webhook"
 OUTBOUND = web.AppKey("sms_outbound", SmsOutbound)
@@ -60,14 +63,18 @@ async def _open(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         backoff_s=settings.hub_outbox_backoff_s,
     )
-    inbox = SmsInbox(
-        repo, stack.router, outbound, app[CASE_DESK], app[CLOCK], account=settings.sms_source
+    surveys = RevisitSurveys(
+        MongoSurveyRepository(app[DB], CHANNEL),
+        app[CASE_DESK],
+        app[CLOCK],
+        actor=CHANNEL,
+        label="短信回访",
+        chatted=chatted_since(stack, IdentityKind.PHONE),
     )
+    inbox = SmsInbox(repo, stack.router, outbound, surveys, app[CLOCK], account=settings.sms_source)
     app[REPO], app[GATEWAY], app[OUTBOUND], app[INBOX] = repo, gateway, outbound, inbox
     stack.outbox.register(CHANNEL, SmsSender(outbound))
-    app[CASE_DESK].on_change(
-        CaseNotifier(outbound, repo, MongoDepartmentRepository(app[DB]), app[CLOCK])
-    )
+    app[CASE_DESK].on_change(CaseNotifier(outbound, surveys, MongoDepartmentRepository(app[DB])))
     if isinstance(gateway, SmppGateway):
         gateway.client.start(inbox.on_deliver)
     await outbound.resume()

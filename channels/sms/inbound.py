@@ -14,16 +14,13 @@ from datetime import timedelta
 
 from smpplib.command import Command
 
+from channels.revisit import RevisitSurveys
 from channels.sms import pdu, texts
 from channels.sms.outbound import SmsOutbound
 from hub.clock import Clock
 from hub.phone import InvalidPhoneNumber, PhoneNumber
 from mongo.sms import MongoSmsRepository
-from routing.case_model import Satisfaction
-from routing.case_workflow import CaseAction, CaseCommand
-from routing.cases import CaseDesk
 from routing.customers import Identity, IdentityKind
-from routing.errors import HubError
 from routing.messages import InboundMessage
 from routing.router import Router
 
@@ -32,7 +29,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "sms"
 OPT_OUT = frozenset({"退订", "TD", "T", "退订短信", "取消订阅", "STOP", "UNSUBSCRIBE"})
 OPT_IN = frozenset({"订阅", "恢复", "START"})
-SURVEY = {"1": Satisfaction.SATISFIED, "2": Satisfaction.NEUTRAL, "3": Satisfaction.DISSATISFIED}
 MAX_TEXT = 2000
 
 
@@ -42,21 +38,19 @@ class SmsInbox:
         repo: MongoSmsRepository,
         router: Router,
         outbound: SmsOutbound,
-        desk: CaseDesk,
+        surveys: RevisitSurveys,
         clock: Clock,
         *,
         account: str = "12345",
         redelivery_window: timedelta = timedelta(minutes=10),
-        survey_window: timedelta = timedelta(days=7),
     ) -> None:
         self._repo = repo
         self._router = router
         self._outbound = outbound
-        self._desk = desk
+        self._surveys = surveys
         self._clock = clock
         self.account = account
         self._redelivery_window = redelivery_window
-        self._survey_window = survey_window
 
     async def on_deliver(self, req: Command) -> None:
         """An SMPP deliver_sm; returns once it is stored (raise: the SMSC redelivers)."""
@@ -102,7 +96,8 @@ class SmsInbox:
             await self._repo.opt_in(phone)
             await self._confirm(phone, texts.OPTED_IN, "opt_in", provider_id)
             return
-        if word in SURVEY and await self._survey_answer(phone, SURVEY[word], provider_id):
+        if await self._surveys.answer(phone, word, key=provider_id):
+            await self._confirm(phone, texts.SURVEY_THANKS, "survey_thanks", provider_id)
             return
         await self._router.handle_inbound(
             InboundMessage(
@@ -115,29 +110,6 @@ class SmsInbox:
             ),
             in_band=False,  # replies go out through the outbox as SMS
         )
-
-    async def _survey_answer(self, phone: str, answer: Satisfaction, provider_id: str) -> bool:
-        """Record a 1/2/3 reply on the case whose revisit SMS this number got last."""
-        since = self._clock.now() - self._survey_window
-        number = await self._repo.latest_open_survey(phone, since)
-        if number is None:
-            return False
-        try:
-            await self._desk.act(
-                number,
-                CaseCommand(
-                    CaseAction.REVISIT,
-                    actor="sms",
-                    comment=f"短信回访：{texts.SATISFACTION[answer]}",
-                    satisfaction=answer,
-                ),
-            )
-        except HubError as e:  # revisited by phone meanwhile, reopened …: keep what is there
-            log.info("sms.survey_not_applied", extra={"case": number, "reason": str(e)})
-        await self._repo.answer_survey(number, answer.value, self._clock.now())
-        await self._confirm(phone, texts.SURVEY_THANKS, "survey_thanks", provider_id)
-        log.info("sms.survey_answer", extra={"case": number, "answer": answer.value})
-        return True
 
     async def _confirm(self, phone: str, text: str, purpose: str, provider_id: str) -> None:
         await self._outbound.notify(

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 
+from channels.revisit import RevisitSurveys
 from channels.sms import texts
 from channels.sms.outbound import SmsOutbound
-from hub.clock import Clock
-from mongo.sms import MongoSmsRepository
 from routing.agents import DepartmentRepository
 from routing.case_model import Case
 from routing.errors import DepartmentNotFound
@@ -22,14 +21,12 @@ class CaseNotifier:
     def __init__(
         self,
         outbound: SmsOutbound,
-        repo: MongoSmsRepository,
+        surveys: RevisitSurveys,
         departments: DepartmentRepository,
-        clock: Clock,
     ) -> None:
         self._outbound = outbound
-        self._repo = repo
+        self._surveys = surveys
         self._departments = departments
-        self._clock = clock
 
     async def __call__(self, case: Case) -> None:
         event = case.events[-1] if case.events else None
@@ -56,7 +53,7 @@ class CaseNotifier:
                 case, event.seq, "completed", texts.COMPLETED.format(**_fields(case), reply=reply)
             )
             if sent and case.contact_phone:
-                await self._repo.open_survey(case.number, case.contact_phone, self._clock.now())
+                await self._surveys.open(case.number, case.contact_phone)
 
     async def _citizen(self, case: Case, seq: int, purpose: str, text: str) -> bool:
         if not case.contact_phone:

@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from agent_web.keys import CASE_DESK, SETTINGS
+from agent_web.keys import CASE_DESK, CLOCK, DB, SETTINGS
 from channels.keys import ROUTING
+from channels.revisit import RevisitSurveys, chatted_since
 from channels.wechat.api import WeChatApi
 from channels.wechat.callback import WeChatCallback, WeChatConfig
 from channels.wechat.messages import CHANNEL
 from channels.wechat.sender import WeChatSender
 from channels.wechat.templates import CaseTemplateNotifier, TemplateIds
+from mongo.surveys import MongoSurveyRepository
+from routing.customers import IdentityKind
 
 PATH = "/channels/wechat"
 CALLBACK = web.AppKey("wechat_callback", WeChatCallback)
@@ -44,7 +47,17 @@ async def _open(app: web.Application) -> AsyncIterator[None]:
     app[ROUTING].outbox.register(CHANNEL, WeChatSender(app[API]))
     template = app[SETTINGS].wechat_template_case_update
     if template:
-        notifier = CaseTemplateNotifier(app[API], TemplateIds(template), app[ROUTING].customers)
+        stack = app[ROUTING]
+        surveys = RevisitSurveys(
+            MongoSurveyRepository(app[DB], CHANNEL),
+            app[CASE_DESK],
+            app[CLOCK],
+            actor=CHANNEL,
+            label="微信回访",
+            chatted=chatted_since(stack, IdentityKind.WECHAT),
+        )
+        app[CALLBACK].surveys = surveys
+        notifier = CaseTemplateNotifier(app[API], TemplateIds(template), stack.customers, surveys)
         app[CASE_DESK].on_change(notifier)
     yield
     await app[CALLBACK].close()

@@ -24,6 +24,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from channels.keys import ROUTING
+from channels.revisit import RevisitSurveys
 from channels.wechat import messages, texts
 from routing.messages import DeliveryState, InboundMessage, SenderKind
 from routing.outbox import OutboundMessage
@@ -53,6 +54,7 @@ class WeChatCallback:
         self._inflight: dict[str, asyncio.Task[InboundResult]] = {}
         self._answered_late: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.surveys: RevisitSurveys | None = None  # set at start when templates are on
 
     async def verify(self, request: web.Request) -> web.Response:
         self._check(request)
@@ -119,7 +121,12 @@ class WeChatCallback:
     async def _answer(self, app: web.Application, msg: object) -> str | None:
         if isinstance(msg, BaseEvent):
             return await self._event(app, msg)
-        return await self._route(app, messages.inbound(msg, self.config.app_id))
+        inbound = messages.inbound(msg, self.config.app_id)
+        if self.surveys is not None and await self.surveys.answer(
+            inbound.identity.value, inbound.text, key=inbound.external_id
+        ):
+            return texts.SURVEY_THANKS  # a 1/2/3 revisit rating, recorded on the case
+        return await self._route(app, inbound)
 
     async def _event(self, app: web.Application, event: BaseEvent) -> str | None:
         kind = event.event

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from channels.revisit import ASK, RevisitSurveys
 from channels.wechat.api import WeChatApi, WeChatApiError
 from routing.case_model import Case
 from routing.customers import CustomerRepository, IdentityKind
@@ -22,8 +23,11 @@ EVENTS = {
     "accepted": "您的诉求已受理",
     "dispatched": "您的诉求已转交承办单位办理",
     "completed": "您的诉求已办结",
-    "revisit": "请对本次诉求办理进行评价：回复1满意、2一般、3不满意",
+    "revisit": "请对本次诉求的办理进行评价",
 }
+REMARK = "如有疑问请拨打12345或在公众号留言。"
+# the revisit question goes with the completion notice: one message, answered in the chat
+REMARKS = {"completed": ASK, "revisit": ASK}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,20 +47,28 @@ async def send_case_event(
         "first": EVENTS[event],
         "keyword1": case.number,
         "keyword2": case.title,
-        "remark": "如有疑问请拨打12345或在公众号留言。",
+        "remark": REMARKS.get(event, REMARK),
     }
     await api.send_template(openid, ids.case_update, data, url)
 
 
 class CaseTemplateNotifier:
     """A CaseDesk listener: the citizen who follows the account gets a template message
-    when their case is accepted, dispatched and completed. A failed send is logged for the
-    agents' attention (the SMS notification, when configured, still goes out)."""
+    when their case is accepted, dispatched and completed; the completion notice asks for the
+    revisit rating (1/2/3 in the chat, see channels/revisit.py). A failed send is logged for
+    the agents' attention (the SMS notification, when configured, still goes out)."""
 
-    def __init__(self, api: WeChatApi, ids: TemplateIds, customers: CustomerRepository) -> None:
+    def __init__(
+        self,
+        api: WeChatApi,
+        ids: TemplateIds,
+        customers: CustomerRepository,
+        surveys: RevisitSurveys | None = None,
+    ) -> None:
         self._api = api
         self._ids = ids
         self._customers = customers
+        self._surveys = surveys
 
     async def __call__(self, case: Case) -> None:
         event = ACTIONS.get(case.events[-1].action) if case.events else None
@@ -77,3 +89,6 @@ class CaseTemplateNotifier:
                 "wechat.template_failed",
                 extra={"case": case.number, "event": event, "reason": type(e).__name__},
             )
+            return
+        if event == "completed" and self._surveys is not None:
+            await self._surveys.open(case.number, identity.value)

@@ -297,3 +297,65 @@ async def test_case_progress_is_pushed_to_the_follower_as_template_messages(
         assert {t["touser"] for t in wx.templates} == {"o-follower-1"}
         assert {t["template_id"] for t in wx.templates} == {"tpl-case-update"}
         assert wx.templates[0]["data"]["keyword1"]["value"] == case.number
+
+
+async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
+    aiohttp_client: Any, settings: Settings, db: Database
+):
+    from agent_web.keys import CASE_DESK, CASES
+    from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
+    from routing.case_workflow import CaseAction, CaseCommand
+    from routing.customers import Identity, IdentityKind
+
+    async with WeChatEmulator() as wx, aiohttp.ClientSession() as http:
+        configured = settings.model_copy(
+            update={
+                "wechat_app_id": APP_ID,
+                "wechat_app_secret": SecretStr(APP_SECRET),
+                "wechat_token": SecretStr(TOKEN),
+                "wechat_api_base": wx.api_base,
+                "wechat_template_case_update": "tpl-case-update",
+            }
+        )
+        client = await aiohttp_client(create_app(configured, bot=FakeBot()))
+        app, url = client.app, str(client.make_url(PATH))
+        follower = await app[ROUTING].customers.get_or_create(
+            Identity(IdentityKind.WECHAT, f"{APP_ID}:o-rater-1")
+        )
+
+        async def completed_case(title: str) -> str:
+            desk = app[CASE_DESK]
+            new = NewCase(CaseType.REPAIR, title, customer_id=follower.id, category=("01", "0101"))
+            case = await desk.open(new, "agent1")
+            for cmd in (
+                CaseCommand(CaseAction.ACCEPT, "agent1"),
+                CaseCommand(CaseAction.DISPATCH, "agent1", department="water"),
+                CaseCommand(CaseAction.CONFIRM, "water1"),
+                CaseCommand(CaseAction.REPLY, "water1", reply="已修复"),
+            ):
+                await desk.act(case.number, cmd)
+            return case.number
+
+        async def say(text: str, msg_id: int) -> str:
+            resp = await wx.post(http, url, text_xml("o-rater-1", text, msg_id))
+            return parse_message(await resp.text()).content
+
+        number = await completed_case("楼道路灯不亮")
+        done = wx.templates[-1]["data"]
+        assert done["first"]["value"] == "您的诉求已办结"
+        assert "回复1满意" in done["remark"]["value"]
+
+        assert "感谢您的评价" in await say("1", 9001)
+        case = await app[CASES].get(number)
+        assert case.state is CaseState.REVISITED
+        assert case.satisfaction is Satisfaction.SATISFIED
+        assert (case.events[-1].actor, case.events[-1].comment) == ("wechat", "微信回访：满意")
+        assert "感谢您的评价" in await say("1", 9001)  # WeChat's retry: thanked, not re-applied
+        assert len((await app[CASES].get(number)).events) == len(case.events)
+        assert "感谢您的评价" not in await say("1", 9002)  # no survey open: an ordinary message
+
+        # A survey is open, but the citizen chats first: a later "2" belongs to the chat.
+        second = await completed_case("小区路面塌陷")
+        assert "感谢" not in await say("新生儿医保怎么办", 9003)
+        assert "感谢您的评价" not in await say("2", 9004)
+        assert (await app[CASES].get(second)).state is CaseState.REPLIED
