@@ -22,6 +22,8 @@ from routing.customers import Identity, IdentityKind
 from routing.errors import HubError
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from hub.routing_stack import RoutingStack
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,23 @@ class RevisitSurveys:
         self._label = label  # how the comment names the channel: 短信回访, 微信回访
         self._chatted = chatted
         self._window = window
+
+    @classmethod
+    def for_channel(
+        cls, app: web.Application, channel: str, kind: IdentityKind, label: str
+    ) -> RevisitSurveys:
+        """The surveys of one channel whose citizens are known by identities of `kind`."""
+        from agent_web.keys import CASE_DESK, CLOCK, DB
+        from channels.keys import ROUTING
+
+        return cls(
+            MongoSurveyRepository(app[DB], channel),
+            app[CASE_DESK],
+            app[CLOCK],
+            actor=channel,
+            label=label,
+            chatted=chatted_since(app[ROUTING], kind),
+        )
 
     async def open(self, case_number: str, address: str) -> None:
         await self._repo.open(case_number, address, self._clock.now())

@@ -17,7 +17,7 @@ from aiohttp import web
 from agent_web.auth import Caller, requires
 from agent_web.keys import CASE_DESK, CLOCK, DB, SETTINGS
 from channels.keys import ROUTING
-from channels.revisit import RevisitSurveys, chatted_since
+from channels.revisit import RevisitSurveys
 from channels.sms.gateway import HttpSmsGateway, SmppGateway, SmsGateway
 from channels.sms.inbound import CHANNEL, SmsInbox
 from channels.sms.limiter import PerNumberLimiter
@@ -29,7 +29,6 @@ from channels.sms.webhook import SmsWebhook
 from hub.settings import Settings
 from mongo.people import MongoDepartmentRepository
 from mongo.sms import MongoSmsRepository
-from mongo.surveys import MongoSurveyRepository
 from routing.agents import Role
 from routing.customers import IdentityKind
 
@@ -63,14 +62,7 @@ async def _open(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         backoff_s=settings.hub_outbox_backoff_s,
     )
-    surveys = RevisitSurveys(
-        MongoSurveyRepository(app[DB], CHANNEL),
-        app[CASE_DESK],
-        app[CLOCK],
-        actor=CHANNEL,
-        label="短信回访",
-        chatted=chatted_since(stack, IdentityKind.PHONE),
-    )
+    surveys = RevisitSurveys.for_channel(app, CHANNEL, IdentityKind.PHONE, "短信回访")
     inbox = SmsInbox(repo, stack.router, outbound, surveys, app[CLOCK], account=settings.sms_source)
     app[REPO], app[GATEWAY], app[OUTBOUND], app[INBOX] = repo, gateway, outbound, inbox
     stack.outbox.register(CHANNEL, SmsSender(outbound))

@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from agent_web.keys import CASE_DESK, CLOCK, DB, SETTINGS
+from agent_web.keys import CASE_DESK, SETTINGS
 from channels.keys import ROUTING
-from channels.revisit import RevisitSurveys, chatted_since
+from channels.revisit import RevisitSurveys
 from channels.wechat.api import WeChatApi
 from channels.wechat.callback import WeChatCallback, WeChatConfig
 from channels.wechat.messages import CHANNEL
 from channels.wechat.sender import WeChatSender
 from channels.wechat.templates import CaseTemplateNotifier, TemplateIds
-from mongo.surveys import MongoSurveyRepository
 from routing.customers import IdentityKind
 
 PATH = "/channels/wechat"
@@ -48,14 +47,7 @@ async def _open(app: web.Application) -> AsyncIterator[None]:
     template = app[SETTINGS].wechat_template_case_update
     if template:
         stack = app[ROUTING]
-        surveys = RevisitSurveys(
-            MongoSurveyRepository(app[DB], CHANNEL),
-            app[CASE_DESK],
-            app[CLOCK],
-            actor=CHANNEL,
-            label="微信回访",
-            chatted=chatted_since(stack, IdentityKind.WECHAT),
-        )
+        surveys = RevisitSurveys.for_channel(app, CHANNEL, IdentityKind.WECHAT, "微信回访")
         app[CALLBACK].surveys = surveys
         notifier = CaseTemplateNotifier(app[API], TemplateIds(template), stack.customers, surveys)
         app[CASE_DESK].on_change(notifier)

@@ -268,16 +268,7 @@ async def test_case_progress_is_pushed_to_the_follower_as_template_messages(
     from routing.customers import Identity, IdentityKind
 
     async with WeChatEmulator() as wx:
-        configured = settings.model_copy(
-            update={
-                "wechat_app_id": APP_ID,
-                "wechat_app_secret": SecretStr(APP_SECRET),
-                "wechat_token": SecretStr(TOKEN),
-                "wechat_api_base": wx.api_base,
-                "wechat_template_case_update": "tpl-case-update",
-            }
-        )
-        client = await aiohttp_client(create_app(configured, bot=FakeBot()))
+        client = await aiohttp_client(create_app(_with_templates(settings, wx), bot=FakeBot()))
         app = client.app
         follower = await app[ROUTING].customers.get_or_create(
             Identity(IdentityKind.WECHAT, f"{APP_ID}:o-follower-1")
@@ -308,16 +299,7 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
     from routing.customers import Identity, IdentityKind
 
     async with WeChatEmulator() as wx, aiohttp.ClientSession() as http:
-        configured = settings.model_copy(
-            update={
-                "wechat_app_id": APP_ID,
-                "wechat_app_secret": SecretStr(APP_SECRET),
-                "wechat_token": SecretStr(TOKEN),
-                "wechat_api_base": wx.api_base,
-                "wechat_template_case_update": "tpl-case-update",
-            }
-        )
-        client = await aiohttp_client(create_app(configured, bot=FakeBot()))
+        client = await aiohttp_client(create_app(_with_templates(settings, wx), bot=FakeBot()))
         app, url = client.app, str(client.make_url(PATH))
         follower = await app[ROUTING].customers.get_or_create(
             Identity(IdentityKind.WECHAT, f"{APP_ID}:o-rater-1")
@@ -359,3 +341,16 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
         assert "感谢" not in await say("新生儿医保怎么办", 9003)
         assert "感谢您的评价" not in await say("2", 9004)
         assert (await app[CASES].get(second)).state is CaseState.REPLIED
+
+
+def _with_templates(settings: Settings, wx: WeChatEmulator) -> Settings:
+    """The account on the emulator, with case-progress template messages on."""
+    return settings.model_copy(
+        update={
+            "wechat_app_id": APP_ID,
+            "wechat_app_secret": SecretStr(APP_SECRET),
+            "wechat_token": SecretStr(TOKEN),
+            "wechat_api_base": wx.api_base,
+            "wechat_template_case_update": "tpl-case-update",
+        }
+    )
