@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.nlu_reference import SvmReference
 from bench.results import markdown_table, update_section
+from hub.net import free_port
 from nlu.embedded import EmbeddedConfig, EmbeddedParser
 from nlu.evaluation import evaluate
 from nlu.parser import Parser
@@ -91,7 +91,7 @@ async def _score(
 async def _score_rasa(tests: dict[str, tuple[Example, ...]], *, retrain: bool) -> list[list[Any]]:
     # No Rasa training cache: a retrain must take the time a first training takes.
     config = SidecarConfig(
-        var_dir=REPO / "var", port=_free_port(), extra_env={"RASA_MAX_CACHE_SIZE": "0"}
+        var_dir=REPO / "var", port=free_port(), extra_env={"RASA_MAX_CACHE_SIZE": "0"}
     )
     if not is_rasa_installed(config.rasa_bin):
         return [["rasa 3.6 DIET", "not built (make rasa)"] + ["–"] * (len(HEADERS) - 2)]
@@ -134,12 +134,6 @@ two sets is optimistic; "emergency hold-out 2" is the clean figure. Its non-emer
 deliberately hard (老人摔倒了医保能报销吗), which is why its accuracy is low for everyone.
 
 {table}"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _parse_args() -> argparse.Namespace:

@@ -18,7 +18,6 @@ import itertools
 import json
 import os
 import random
-import socket
 import sys
 import time
 from contextlib import asynccontextmanager
@@ -29,6 +28,7 @@ import aiohttp
 
 from bench.results import markdown_table, percentile_ms, update_section
 from hub.embedded_db import EmbeddedDatabase
+from hub.net import free_port
 from hub.settings import REPO_DIR
 from mongo.client import connect
 
@@ -44,12 +44,6 @@ QUESTIONS = [
 TARGET_P99_MS = 150.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -60,7 +54,7 @@ def _rss_mb(pid: int) -> float:
 
 @asynccontextmanager
 async def running_hub(mongo_url: str, db_name: str, var_dir: Path):
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "MONGO_URL": mongo_url,
         "MONGO_DB": db_name,

@@ -122,14 +122,10 @@ async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[
 async def _eval_rasa_sidecar(
     examples: Sequence[Example], nlu_data: Path, var_dir: Path | None, rasa_bin: Path | None
 ) -> dict[str, Any]:
-    import socket
-
+    from hub.net import free_port
     from nlu.rasa_sidecar import REPO_DIR, RasaServer, SidecarConfig, ensure_model
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = SidecarConfig(var_dir=var_dir or REPO_DIR / "var", port=port)
+    config = SidecarConfig(var_dir=var_dir or REPO_DIR / "var", port=free_port())
     if rasa_bin is not None:
         config = dataclasses.replace(config, rasa_bin=rasa_bin)
     model = await ensure_model(nlu_data, config)

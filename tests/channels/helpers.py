@@ -8,6 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hub.routing_stack import RoutingStack
+from routing.case_model import NewCase
+from routing.case_workflow import CaseAction, CaseCommand
+from routing.cases import CaseDesk
 from routing.conversation_model import Conversation
 from routing.ids import new_id
 from routing.messages import SenderKind
@@ -36,3 +39,17 @@ async def agent_says(stack: RoutingStack, conv: Conversation, text: str) -> str:
     )
     await stack.outbox.drain()
     return message_id
+
+
+async def complete_case(desk: CaseDesk, new: NewCase, reply: str) -> str:
+    """Open `new` and take it through accept, dispatch (to water), confirm and reply, as the
+    centre's agent1 and the department's water1 would; returns the case number."""
+    case = await desk.open(new, "agent1")
+    for cmd in (
+        CaseCommand(CaseAction.ACCEPT, "agent1"),
+        CaseCommand(CaseAction.DISPATCH, "agent1", department="water"),
+        CaseCommand(CaseAction.CONFIRM, "water1"),
+        CaseCommand(CaseAction.REPLY, "water1", reply=reply),
+    ):
+        await desk.act(case.number, cmd)
+    return case.number

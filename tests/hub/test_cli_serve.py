@@ -3,19 +3,13 @@
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 
+from hub.net import free_port
 from hub.settings import REPO_DIR
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -40,7 +34,7 @@ async def _wait_healthy(url: str, proc: asyncio.subprocess.Process) -> dict:
 
 
 async def test_hub_demo_starts_embedded_db_serves_health_and_stops_cleanly(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGO_URL"}
     env |= {
         "HUB_PORT": str(port),

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import aiohttp
 
+from hub.net import free_port
 from hub.settings import REPO_DIR
 from mongo.client import Database
 from tests.agent_web.conftest import PASSWORD, routing_file, seed_staff
-from tests.hub.test_cli_serve import _free_port, _wait_healthy
+from tests.hub.test_cli_serve import _wait_healthy
 
 WAITING = 100
 REST = "/api/v1/channels/rest/messages"
@@ -49,7 +50,7 @@ async def test_sigkill_then_restart_keeps_every_waiting_conversation_in_order(
     db: Database, mongo_url: str, db_name: str, tmp_path: Path
 ):
     await seed_staff(db)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {
         "MONGO_URL": mongo_url,

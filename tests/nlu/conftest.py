@@ -104,9 +104,6 @@ async def rasa_emulator() -> AsyncIterator[RasaEmulator]:
 @pytest.fixture
 def closed_port_url() -> str:
     """A localhost URL nothing listens on."""
-    import socket
+    from hub.net import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"

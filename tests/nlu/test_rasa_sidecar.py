@@ -1,12 +1,12 @@
 import asyncio
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
+from hub.net import free_port
 from nlu.errors import NluError, RasaNotInstalled, RasaUnavailable
 from nlu.rasa_http import RasaHttpConfig, RasaHttpParser
 from nlu.rasa_sidecar import (
@@ -22,12 +22,6 @@ from nlu.rasa_sidecar import (
 from tests.nlu.conftest import REPO, SPLIT
 
 FAKE = Path(__file__).with_name("fake_rasa.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

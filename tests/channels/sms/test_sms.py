@@ -30,7 +30,7 @@ from routing.agents import Department
 from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
 from routing.case_workflow import CaseAction, CaseCommand
 from tests.agent_web.conftest import Hub, seed_staff
-from tests.channels.helpers import eventually
+from tests.channels.helpers import complete_case, eventually
 from tests.emulators.smsc import PASSWORD, SYSTEM_ID, SmscEmulator
 from tests.fakes.bot import FakeBot
 
@@ -132,18 +132,10 @@ async def test_long_messages_are_concatenated_ucs2_both_ways(rig: Rig):
 
 async def test_case_progress_is_sent_and_a_revisit_answer_is_recorded(rig: Rig):
     await MongoDepartmentRepository(rig.db).upsert(Department("water", "市水务集团", DEPT_PHONE))
-    desk = rig.app[CASE_DESK]
-    case = await desk.open(
-        NewCase(CaseType.REPAIR, "小区停水三天", contact_phone=CITIZEN, category=("01", "0101")),
-        "agent1",
+    new = NewCase(CaseType.REPAIR, "小区停水三天", contact_phone=CITIZEN, category=("01", "0101"))
+    case = await rig.app[CASES].get(
+        await complete_case(rig.app[CASE_DESK], new, "已抢修管道，恢复供水")
     )
-    for cmd in (
-        CaseCommand(CaseAction.ACCEPT, "agent1"),
-        CaseCommand(CaseAction.DISPATCH, "agent1", department="water"),
-        CaseCommand(CaseAction.CONFIRM, "water1"),
-        CaseCommand(CaseAction.REPLY, "water1", reply="已抢修管道，恢复供水"),
-    ):
-        await desk.act(case.number, cmd)
 
     async def four_delivered() -> list[dict[str, Any]]:
         docs = await rig.sms_for_case(case.number)

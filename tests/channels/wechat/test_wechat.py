@@ -23,7 +23,7 @@ from hub.app import create_app
 from hub.settings import DATA_DIR, Settings
 from mongo.client import Database
 from routing.bot import BotAnswer
-from tests.channels.helpers import agent_says
+from tests.channels.helpers import agent_says, complete_case
 from tests.emulators.wechat import (
     AES_KEY,
     APP_ID,
@@ -295,7 +295,6 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
 ):
     from agent_web.keys import CASE_DESK, CASES
     from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
-    from routing.case_workflow import CaseAction, CaseCommand
     from routing.customers import Identity, IdentityKind
 
     async with WeChatEmulator() as wx, aiohttp.ClientSession() as http:
@@ -306,17 +305,8 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
         )
 
         async def completed_case(title: str) -> str:
-            desk = app[CASE_DESK]
             new = NewCase(CaseType.REPAIR, title, customer_id=follower.id, category=("01", "0101"))
-            case = await desk.open(new, "agent1")
-            for cmd in (
-                CaseCommand(CaseAction.ACCEPT, "agent1"),
-                CaseCommand(CaseAction.DISPATCH, "agent1", department="water"),
-                CaseCommand(CaseAction.CONFIRM, "water1"),
-                CaseCommand(CaseAction.REPLY, "water1", reply="已修复"),
-            ):
-                await desk.act(case.number, cmd)
-            return case.number
+            return await complete_case(app[CASE_DESK], new, "已修复")
 
         async def say(text: str, msg_id: int) -> str:
             resp = await wx.post(http, url, text_xml("o-rater-1", text, msg_id))
