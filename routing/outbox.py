@@ -8,13 +8,13 @@ not pass through here: they are stored once, already sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from hub.clock import Clock
+from hub.tasks import BackgroundTasks
 from routing.conversation_model import Conversation
 from routing.messages import (
     DeliveryState,
@@ -69,7 +69,7 @@ class Outbox:
         self._clock = clock
         self._backoff = tuple(backoff_s)
         self._senders: dict[str, ChannelSender] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     def register(self, channel: str, sender: ChannelSender) -> None:
         self._senders[channel] = sender
@@ -123,9 +123,7 @@ class Outbox:
         return stored
 
     def _spawn(self, out: OutboundMessage) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(out))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._deliver(out))
 
     async def _deliver(self, out: OutboundMessage) -> None:
         sender = self._senders.get(out.channel)
@@ -168,12 +166,7 @@ class Outbox:
 
     async def drain(self) -> None:
         """Wait for deliveries under way (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()

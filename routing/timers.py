@@ -7,7 +7,6 @@ Scheduler, keyed so a timer can be replaced or cancelled (e.g. "offer:<conversat
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -16,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from hub.clock import Clock
+from hub.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class AsyncioScheduler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._handles: dict[str, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     def call_at(self, when: datetime, key: str, callback: Callback) -> None:
         self.cancel(key)
@@ -48,9 +48,7 @@ class AsyncioScheduler:
 
     def _fire(self, key: str, callback: Callback) -> None:
         self._handles.pop(key, None)
-        task = asyncio.get_running_loop().create_task(_run(key, callback))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(_run(key, callback))
 
     def cancel(self, key: str) -> None:
         handle = self._handles.pop(key, None)
@@ -64,11 +62,7 @@ class AsyncioScheduler:
         for handle in self._handles.values():
             handle.cancel()
         self._handles.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()
 
 
 class ManualScheduler:

@@ -5,12 +5,12 @@ resumed after a restart."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
 from channels.mail.smtp import MailError, SmtpTransport
 from hub.clock import Clock
+from hub.tasks import BackgroundTasks
 from mongo.mail import MailRecord, MongoMailRepository
 from routing.ids import new_id
 
@@ -30,7 +30,7 @@ class MailOutbox:
         self._transport = transport
         self._clock = clock
         self._backoff = tuple(backoff_s)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     async def send(
         self, to: str, subject: str, body: str, purpose: str, *, key: str | None = None
@@ -58,15 +58,10 @@ class MailOutbox:
         return len(pending)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()
 
     def _spawn(self, record: MailRecord) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(record))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._deliver(record))
 
     async def _deliver(self, record: MailRecord) -> None:
         error = ""

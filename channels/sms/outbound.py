@@ -4,7 +4,6 @@ rate, retried with backoff, and followed to the handset by delivery receipts."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,6 +13,7 @@ from channels.sms.limiter import PerNumberLimiter
 from channels.sms.pdu import Receipt, segments
 from hub.clock import Clock
 from hub.phone import mask_digits
+from hub.tasks import BackgroundTasks
 from mongo.sms import MongoSmsRepository, SmsRecord
 from routing.ids import new_id
 from routing.messages import DeliveryState, MessageRepository
@@ -40,7 +40,7 @@ class SmsOutbound:
         self._messages = messages
         self._clock = clock
         self._backoff = tuple(backoff_s)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     async def notify(
         self,
@@ -126,15 +126,10 @@ class SmsOutbound:
         )
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.cancel()
 
     def _spawn(self, record: SmsRecord) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(record))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._deliver(record))
 
     async def _deliver(self, record: SmsRecord) -> None:
         error = ""
