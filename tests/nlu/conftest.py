@@ -18,13 +18,19 @@ from nlu.embedded import EmbeddedConfig, EmbeddedParser
 from nlu.training_data import TrainingData, load_training_data
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "hub" / "data" / "nlu" / "nlu.yml"
+SHIPPED = REPO / "hub" / "data" / "nlu"  # what the hub trains on: every *.yml there
+SHARED = SHIPPED / "nlu.yml"  # the shared data, as handed to the team
 SPLIT = REPO / "tests" / "data" / "nlu"
 
 
 @pytest.fixture(scope="session")
 def shipped() -> TrainingData:
     return load_training_data(SHIPPED)
+
+
+@pytest.fixture(scope="session")
+def shared() -> TrainingData:
+    return load_training_data(SHARED)
 
 
 @pytest.fixture(scope="session")

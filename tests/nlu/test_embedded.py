@@ -88,8 +88,10 @@ def test_emergency_net_fires_on_emergencies(text: str):
     assert is_emergency(text)
 
 
-def test_emergency_net_stays_quiet_on_ordinary_hotline_sentences(shipped: TrainingData):
-    ordinary = [e.text for e in shipped.examples if e.intent != "emergency_help"]
+def test_emergency_net_stays_quiet_on_ordinary_hotline_sentences(shared: TrainingData):
+    """The shared data's non-emergencies (hotline_extra.yml adds deliberately hard ones, such as
+    老人摔倒了医保能报销吗, where the net may fire: it errs on the side of a false alarm)."""
+    ordinary = [e.text for e in shared.examples if e.intent != "emergency_help"]
     articles = yaml.safe_load((REPO / "hub/data/kb/articles.yaml").read_text(encoding="utf-8"))
     questions = [a["question"] for a in articles] + [s for a in articles for s in a["similar"]]
     gas = ("煤气", "燃气", "天然气")  # a smell of gas is an emergency on purpose

@@ -67,6 +67,18 @@ def test_model_name_follows_the_data_and_the_pipeline(tmp_path: Path):
     assert model_path(data, config).parent == tmp_path / "rasa" / "models"
 
 
+def test_a_data_directory_is_hashed_file_by_file(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "nlu.yml").write_text("nlu: []\n", encoding="utf-8")
+    first = model_digest(data)
+    (data / "extra.yml").write_text("nlu: []\n", encoding="utf-8")
+    second = model_digest(data)
+    assert second != first
+    (data / "extra.yml").write_text("nlu: []\n# edited\n", encoding="utf-8")
+    assert model_digest(data) not in (first, second)
+
+
 async def test_trains_once_per_data_hash(tmp_path: Path, journal: Path):
     config = fake_config(tmp_path, journal)
     model = await ensure_model(SPLIT / "train.yml", config)

@@ -1,5 +1,7 @@
 import logging
 from collections import Counter
+from difflib import SequenceMatcher
+from pathlib import Path
 
 import pytest
 
@@ -39,12 +41,55 @@ nlu:
 """
 
 
-def test_shipped_file_has_sixteen_intents_and_every_block_kind(shipped: TrainingData):
-    assert len(shipped.intents) == 16
-    assert Counter(e.intent for e in shipped.examples)["emergency_help"] == 40
-    assert shipped.synonyms["修空调"] == "家电维修"
-    assert shipped.regexes["case_no"] == (r"20\d{6}-\d{6}",)
-    assert "青山湖区" in shipped.lookups["district"]
+def test_shared_file_has_sixteen_intents_and_every_block_kind(shared: TrainingData):
+    assert len(shared.intents) == 16
+    assert Counter(e.intent for e in shared.examples)["emergency_help"] == 40
+    assert shared.synonyms["修空调"] == "家电维修"
+    assert shared.regexes["case_no"] == (r"20\d{6}-\d{6}",)
+    assert "青山湖区" in shared.lookups["district"]
+
+
+def test_the_shipped_directory_is_the_shared_file_plus_our_sentences(
+    shipped: TrainingData, shared: TrainingData
+):
+    extra = load_training_data(SHIPPED / "hotline_extra.yml")
+    assert shipped.examples == extra.examples + shared.examples  # files in name order
+    assert set(shipped.intents) == set(shared.intents)  # the extra file adds no intent
+    assert shipped.synonyms == shared.synonyms
+    assert shipped.lookups == shared.lookups
+    assert {e.text for e in extra.examples}.isdisjoint(e.text for e in shared.examples)
+
+
+def test_extra_sentences_stay_away_from_every_held_out_file():
+    """hotline_extra.yml is trained on; the held-out files are only scored. Nothing of the
+    one may be a near copy of the other, or the reported figures flatter the parser."""
+    extra = [e.text for e in load_training_data(SHIPPED / "hotline_extra.yml").examples]
+    for name in ("test.yml", "paraphrases_test.yml", "emergency_holdout2.yml"):
+        for held_out in load_training_data(SPLIT / name).examples:
+            close = [t for t in extra if SequenceMatcher(None, t, held_out.text).ratio() >= 0.8]
+            assert not close, (name, held_out.text, close)
+
+
+def test_a_directory_merges_its_files_in_name_order(tmp_path: Path):
+    (tmp_path / "b.yml").write_text(
+        "nlu:\n- intent: deny\n  examples: |\n    - 不要\n"
+        "- lookup: district\n  examples: |\n    - 东湖区\n    - 西湖区\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "a.yaml").write_text(
+        "nlu:\n- intent: affirm\n  examples: |\n    - 好的\n"
+        "- lookup: district\n  examples: |\n    - 东湖区\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "notes.txt").write_text("not training data", encoding="utf-8")
+    data = load_training_data(tmp_path)
+    assert [(e.text, e.intent) for e in data.examples] == [("好的", "affirm"), ("不要", "deny")]
+    assert data.lookups["district"] == ("东湖区", "西湖区")
+
+
+def test_a_directory_without_training_files_is_refused(tmp_path: Path):
+    with pytest.raises(TrainingDataError, match=r"no \.yml"):
+        load_training_data(tmp_path)
 
 
 def test_inline_annotations_become_entities_with_offsets_into_plain_text():
@@ -70,9 +115,12 @@ def test_synonym_regex_and_lookup_blocks_are_read():
     assert data.lookups == {"district": ("东湖区", "西湖区")}
 
 
-def test_annotated_spans_match_their_text_in_the_shipped_file(shipped: TrainingData):
+def test_annotated_spans_match_their_text_in_the_shipped_files(
+    shipped: TrainingData, shared: TrainingData
+):
     entities = [(e, ex.text) for ex in shipped.examples for e in ex.entities]
-    assert len(entities) == 120
+    assert sum(len(ex.entities) for ex in shared.examples) == 120
+    assert len(entities) > 120
     assert all(text[e.start : e.end] == e.text for e, text in entities)
 
 
@@ -119,8 +167,8 @@ def test_unreadable_yaml_raises_a_clear_error(tmp_path):
         load_training_data(tmp_path / "missing.yml")
 
 
-def test_written_yaml_reads_back_identically(shipped: TrainingData):
-    assert read_training_data(dump_training_data(shipped, header="copy")) == shipped
+def test_written_yaml_reads_back_identically(shared: TrainingData):
+    assert read_training_data(dump_training_data(shared, header="copy")) == shared
 
 
 def test_split_is_stratified_disjoint_and_complete(shipped: TrainingData):
@@ -141,12 +189,13 @@ def test_split_depends_only_on_the_seed(shipped: TrainingData):
     assert stratified_split(shipped, seed=4)[1].examples != first
 
 
-def test_stored_split_files_are_the_seeded_split_of_the_shipped_file():
-    """tests/data/nlu/{train,test}.yml are what bench/nlu_make_split.py writes."""
-    from bench.nlu_make_split import SEED
+def test_stored_split_files_are_the_seeded_split_of_the_shipped_data():
+    """tests/data/nlu/{train,test}.yml are what bench/nlu_make_split.py writes: rerun it after
+    editing hub/data/nlu/."""
+    from bench.nlu_make_split import split
 
-    train, test = stratified_split(load_training_data(SHIPPED), test_fraction=0.2, seed=SEED)
-    assert load_training_data(SPLIT / "train.yml") == train
+    train, test = split()
+    assert load_training_data(SPLIT / "train.yml") == read_training_data(dump_training_data(train))
     assert load_training_data(SPLIT / "test.yml").examples == test.examples
 
 
