@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import bm25s
@@ -29,6 +29,48 @@ class Bm25Config:
     b: float = 0.75
     overlay_fraction: float = 0.05  # rebuild the base when the overlay exceeds this share
     overlay_min: int = 64  # ... but never for fewer edits than this
+
+
+@dataclass(frozen=True, slots=True)
+class Bm25Scores:
+    """One query's scores, kept as an array over the base documents: on a large KB a common
+    word matches tens of thousands of documents, and making a Python object of each cost
+    more than scoring them did. Read a few with get(), the best with top()."""
+
+    base: np.ndarray  # one score per base row; masked (replaced, deleted) rows hold 0
+    base_keys: Sequence[Key]
+    base_row: Mapping[Key, int]
+    overlay: Mapping[Key, float]  # edited documents with a non-zero score
+
+    def get(self, key: Key) -> float:
+        if key in self.overlay:
+            return self.overlay[key]
+        row = self.base_row.get(key)
+        return 0.0 if row is None else float(self.base[row])
+
+    def top(self, n: int) -> list[Key]:
+        """The n best keys with a non-zero score, best first; equal scores in document order
+        (base before overlay)."""
+        best: list[tuple[float, Key]] = []
+        rows = np.flatnonzero(self.base > 0)
+        if n > 0 and len(rows):
+            values = self.base[rows]
+            if len(rows) > n:  # keep the n best and everything tied with the n-th
+                keep = values >= np.partition(values, len(rows) - n)[len(rows) - n]
+                rows, values = rows[keep], values[keep]
+            order = np.lexsort((rows, -values))[:n]
+            best = [(float(values[i]), self.base_keys[rows[i]]) for i in order]
+        best += [(score, key) for key, score in self.overlay.items()]
+        best.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep their order
+        return [key for _, key in best[: max(n, 0)]]
+
+    def divided(self, by: float) -> Bm25Scores:
+        return Bm25Scores(
+            self.base / by,
+            self.base_keys,
+            self.base_row,
+            {k: v / by for k, v in self.overlay.items()},
+        )
 
 
 class Bm25Index:
@@ -75,26 +117,22 @@ class Bm25Index:
         corpus never saw counts as the rarest), so score / max_score is in [0, 1)."""
         return sum(self._idf(self._df.get(t, 0)) for t in dict.fromkeys(tokens))
 
-    def scores(self, tokens: Sequence[str]) -> tuple[list[Key], np.ndarray]:
-        """(keys, scores) of every live document with a non-zero score."""
+    def scores(self, tokens: Sequence[str]) -> Bm25Scores:
+        """The score of every live document for the query (0 where nothing matched)."""
         query = list(dict.fromkeys(tokens))
-        keys: list[Key] = []
-        parts: list[np.ndarray] = []
+        base = np.zeros(len(self._base_keys), dtype=np.float64)
         if self._base is not None and query and self._base_keys:
             ids = self._base.get_tokens_ids(query)
             if ids:
-                base = self._base.get_scores(ids)
-                rows = np.flatnonzero((base > 0) & self._alive)
-                keys += [self._base_keys[r] for r in rows]
-                parts.append(base[rows].astype(np.float32))
+                raw = self._base.get_scores(ids).astype(np.float32)
+                base = np.where(self._alive, raw, 0).astype(np.float64)
+        overlay: dict[Key, float] = {}
         if self._overlay and query:
-            extra = [
-                (key, self._score_counts(query, counts)) for key, counts in self._overlay.items()
-            ]
-            extra = [(k, s) for k, s in extra if s > 0]
-            keys += [k for k, _ in extra]
-            parts.append(np.array([s for _, s in extra], dtype=np.float32))
-        return keys, (np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32))
+            for key, counts in self._overlay.items():
+                score = float(np.float32(self._score_counts(query, counts)))
+                if score > 0:
+                    overlay[key] = score
+        return Bm25Scores(base, self._base_keys, self._base_row, overlay)
 
     def _score_counts(self, query: Sequence[str], counts: Counter[str]) -> float:
         k1, b = self._config.k1, self._config.b

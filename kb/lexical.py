@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from kb import tokenize
 from kb.articles import Article
-from kb.bm25 import Bm25Config, Bm25Index
+from kb.bm25 import Bm25Config, Bm25Index, Bm25Scores
 
 Tokens = Callable[[str], list[str]]
 Document = Callable[[Article], str]
@@ -22,11 +20,14 @@ Document = Callable[[Article], str]
 
 @dataclass(frozen=True, slots=True)
 class TermScores:
-    scores: dict[str, float]  # article id -> BM25 / ceiling, only non-zero ones
+    scores: Bm25Scores | None  # article id -> BM25 / ceiling; None: nothing can match
     unknown: float  # share of the query's idf weight in tokens no article contains
 
+    def get(self, article_id: str) -> float:
+        return 0.0 if self.scores is None else self.scores.get(article_id)
+
     def top(self, n: int) -> list[str]:
-        return sorted(self.scores, key=self.scores.__getitem__, reverse=True)[:n]
+        return [] if self.scores is None else [str(k) for k in self.scores.top(n)]
 
 
 def article_text(article: Article) -> str:
@@ -65,13 +66,9 @@ class TermIndex:
     def score(self, tokens: Sequence[str]) -> TermScores:
         ceiling = self._bm25.max_score(tokens)
         if ceiling <= 0:
-            return TermScores({}, 0.0)
-        keys, raw = self._bm25.scores(tokens)
+            return TermScores(None, 0.0)
         known = self._bm25.max_score([t for t in tokens if self._bm25.knows(t)])
-        scores = dict(
-            zip(keys, (np.asarray(raw, dtype=np.float64) / ceiling).tolist(), strict=True)
-        )
-        return TermScores(scores, 1.0 - known / ceiling)
+        return TermScores(self._bm25.scores(tokens).divided(ceiling), 1.0 - known / ceiling)
 
 
 class LexicalIndex(TermIndex):

@@ -100,8 +100,8 @@ class Retriever:
                 matched_question=matched,
                 dense=dense,
                 centroid=float(ix.centroid(article_id) @ query),
-                lexical=words.scores.get(article_id, 0.0),
-                pinyin=sounds.scores.get(article_id, 0.0),
+                lexical=words.get(article_id),
+                pinyin=sounds.get(article_id),
             )
             out.append(_scored(c, self._w))
         out.sort(key=lambda c: c.score, reverse=True)

@@ -57,7 +57,7 @@ def search_articles(indexes: KbIndexes, text: str, limit: int = 10) -> list[Sear
         article = indexes.articles.get(article_id)
         if article is None:
             continue
-        share = grams.scores.get(article_id, 0.0) + sounds.scores.get(article_id, 0.0)
+        share = grams.get(article_id) + sounds.get(article_id)
         hit = _match(article, query, words, share)
         if hit is not None:
             hits.append(hit)
