@@ -10,6 +10,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nlu.errors import TrainingDataError
+from nlu.training_data import training_files
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -132,11 +135,12 @@ class Settings(BaseSettings):
     @classmethod
     def _nlu_data_exists(cls, v: Path) -> Path:
         """A Rasa NLU file, or a directory of them (as Rasa's data directory)."""
-        if v.is_dir():
-            if not any(v.glob("*.yml")) and not any(v.glob("*.yaml")):
-                raise ValueError(f"directory {v} holds no .yml training file")
-        elif not v.is_file():
+        if not v.exists():
             raise ValueError(f"file or directory {v} does not exist")
+        try:
+            training_files(v)
+        except TrainingDataError as e:
+            raise ValueError(str(e)) from e
         return v
 
     @field_validator("vosk_model")

@@ -72,7 +72,7 @@ def training_files(path: Path) -> list[Path]:
         return [path]
     files = sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
     if not files:
-        raise TrainingDataError(f"{path} holds no .yml training file")
+        raise TrainingDataError(f"directory {path} holds no .yml training file")
     return files
 
 
