@@ -101,9 +101,9 @@ def load_e5(path: Path) -> E5Weights:
     """Raises E5FormatError for a file that is not a complete E5S1 image."""
     try:
         return _Reader(path.read_bytes()).model()
-    except (struct.error, ValueError, KeyError, UnicodeDecodeError) as exc:
-        if isinstance(exc, E5FormatError):
-            raise
+    except E5FormatError:
+        raise
+    except (struct.error, ValueError, KeyError) as exc:  # a size or name the file lacks
         raise E5FormatError(f"truncated or damaged model file: {exc}") from exc
 
 

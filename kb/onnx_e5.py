@@ -43,6 +43,18 @@ def build_graph(w: E5Weights):  # -> onnx.ModelProto
         nodes.append(helper.make_node(op, inputs, [out], domain=domain, **attrs))
         return out
 
+    def add_and_norm(
+        name: str, branch: str, residual: str, norm: tuple[np.ndarray, np.ndarray], bias: np.ndarray
+    ) -> str:
+        """LayerNorm(residual + branch + bias): one fused SkipLayerNormalization."""
+        gamma, beta = tensor(f"{name}.ln.w", norm[0]), tensor(f"{name}.ln.b", norm[1])
+        return node(
+            "SkipLayerNormalization",
+            [branch, residual, gamma, beta, tensor(f"{name}.bias", bias)],
+            domain=MS_DOMAIN,
+            epsilon=w.eps,
+        )
+
     x = node(
         "LayerNormalization",
         [
@@ -63,33 +75,11 @@ def build_graph(w: E5Weights):  # -> onnx.ModelProto
             num_heads=w.heads,
         )
         projected = node("MatMul", [context, tensor(f"l{i}.out.w", layer.out.dense().T)])
-        x = node(
-            "SkipLayerNormalization",
-            [
-                projected,
-                x,
-                tensor(f"l{i}.attn_ln.w", layer.norm["attention"][0]),
-                tensor(f"l{i}.attn_ln.b", layer.norm["attention"][1]),
-                tensor(f"l{i}.out.b", layer.bias["out"]),
-            ],
-            domain=MS_DOMAIN,
-            epsilon=w.eps,
-        )
+        x = add_and_norm(f"l{i}.attn", projected, x, layer.norm["attention"], layer.bias["out"])
         inner = node("MatMul", [x, tensor(f"l{i}.ffn_in.w", layer.ffn_in.dense().T)])
         inner = node("BiasGelu", [inner, tensor(f"l{i}.ffn_in.b", layer.bias["ffn_in"])], MS_DOMAIN)
         outer = node("MatMul", [inner, tensor(f"l{i}.ffn_out.w", layer.ffn_out.dense().T)])
-        x = node(
-            "SkipLayerNormalization",
-            [
-                outer,
-                x,
-                tensor(f"l{i}.ffn_ln.w", layer.norm["ffn"][0]),
-                tensor(f"l{i}.ffn_ln.b", layer.norm["ffn"][1]),
-                tensor(f"l{i}.ffn_out.b", layer.bias["ffn_out"]),
-            ],
-            domain=MS_DOMAIN,
-            epsilon=w.eps,
-        )
+        x = add_and_norm(f"l{i}.ffn", outer, x, layer.norm["ffn"], layer.bias["ffn_out"])
     nodes.append(helper.make_node("Identity", [x], ["hidden"]))
     graph = helper.make_graph(
         nodes,

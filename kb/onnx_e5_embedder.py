@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 @dataclass(frozen=True, slots=True)
 class OnnxE5Config:
     batch_size: int = 32  # passages per run, sorted by length so padding stays small
+    tokens: int = 4096  # padded tokens per run at most (one long window always fits)
     threads: int = 0  # 0: one per core, at most 4
 
 
@@ -67,15 +68,26 @@ class OnnxE5Embedder:
                 windows.append((i, pieces[start : start + self._window]))
         windows.sort(key=lambda w: len(w[1]))
         weight = np.zeros(len(texts), dtype=np.float32)
-        step = self._config.batch_size
-        for start in range(0, len(windows), step):
-            batch = windows[start : start + step]
+        for batch in self._batches(windows):
             means = self._run([p for _, p in batch])
             for (i, pieces), mean in zip(batch, means, strict=True):
                 w = float(max(len(pieces), 1))
                 out[i] += w * mean
                 weight[i] += w
         return normalize_rows(out / weight[:, None])
+
+    def _batches(self, windows: list[tuple[int, list[int]]]) -> Iterator[list]:
+        """Runs of windows (sorted by length) under both the batch size and the token
+        budget: attention holds batch x heads x length² floats, 400 MB for 32 full windows."""
+        batch: list[tuple[int, list[int]]] = []
+        for window in windows:
+            padded = (len(batch) + 1) * (len(window[1]) + 2)
+            if batch and (len(batch) == self._config.batch_size or padded > self._config.tokens):
+                yield batch
+                batch = []
+            batch.append(window)
+        if batch:
+            yield batch
 
     def _run(self, batch: list[list[int]]) -> np.ndarray:
         """Mean of the last hidden states over each sequence's tokens (<s>, </s> included)."""
