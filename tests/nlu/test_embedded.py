@@ -82,7 +82,17 @@ nlu:
 
 @pytest.mark.parametrize(
     "text",
-    ["我妈摔倒了起不来", "老人晕倒了", "喘不上气", "着火了", "家里煤气泄漏", "一键呼救", "救命啊"],
+    [
+        "我妈摔倒了起不来",
+        "老人晕倒了",
+        "喘不上气",
+        "着火了",
+        "家里煤气泄漏",
+        "一键呼救",
+        "救命啊",
+        "煤气罐的阀门坏了，一直在漏气",
+        "天然气管子裂了",
+    ],
 )
 def test_emergency_net_fires_on_emergencies(text: str):
     assert is_emergency(text)
@@ -98,6 +108,7 @@ def test_emergency_net_stays_quiet_on_ordinary_hotline_sentences(shared: Trainin
     fired = [t for t in ordinary + questions if is_emergency(t) and not any(g in t for g in gas)]
     assert fired == []
     assert not is_emergency("燃气灶打不着火了")
+    assert not is_emergency("燃气费在哪交？我家自行车胎漏气了")  # another sentence
 
 
 async def test_unsure_fast_model_hands_over_to_the_embedding_in_a_worker_thread(
