@@ -13,7 +13,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -35,18 +35,21 @@ class Bm25Config:
 class Bm25Scores:
     """One query's scores, kept as an array over the base documents: on a large KB a common
     word matches tens of thousands of documents, and making a Python object of each cost
-    more than scoring them did. Read a few with get(), the best with top()."""
+    more than scoring them did. Read a few with get(), the best with top(). Every score is
+    multiplied by `scale` when read (dividing a 100k-entry array per query cost more than
+    the scoring)."""
 
-    base: np.ndarray  # one score per base row; masked (replaced, deleted) rows hold 0
+    base: np.ndarray  # one raw score per base row; masked (replaced, deleted) rows hold 0
     base_keys: Sequence[Key]
     base_row: Mapping[Key, int]
-    overlay: Mapping[Key, float]  # edited documents with a non-zero score
+    overlay: Mapping[Key, float]  # edited documents with a non-zero raw score
+    scale: float = 1.0
 
     def get(self, key: Key) -> float:
         if key in self.overlay:
-            return self.overlay[key]
+            return self.overlay[key] * self.scale
         row = self.base_row.get(key)
-        return 0.0 if row is None else float(self.base[row])
+        return 0.0 if row is None else float(self.base[row]) * self.scale
 
     def top(self, n: int) -> list[Key]:
         """The n best keys with a non-zero score, best first; equal scores in document order
@@ -65,12 +68,7 @@ class Bm25Scores:
         return [key for _, key in best[: max(n, 0)]]
 
     def divided(self, by: float) -> Bm25Scores:
-        return Bm25Scores(
-            self.base / by,
-            self.base_keys,
-            self.base_row,
-            {k: v / by for k, v in self.overlay.items()},
-        )
+        return replace(self, scale=self.scale / by)
 
 
 class Bm25Index:
@@ -83,6 +81,7 @@ class Bm25Index:
         self._base_keys: list[Key] = []
         self._base_row: dict[Key, int] = {}
         self._alive = np.zeros(0, dtype=bool)
+        self._masked = 0  # rows of the base no longer alive
         self._overlay: dict[Key, Counter[str]] = {}
         self._df: Counter[str] = Counter()
         self._avgdl = 1.0
@@ -120,12 +119,7 @@ class Bm25Index:
     def scores(self, tokens: Sequence[str]) -> Bm25Scores:
         """The score of every live document for the query (0 where nothing matched)."""
         query = list(dict.fromkeys(tokens))
-        base = np.zeros(len(self._base_keys), dtype=np.float64)
-        if self._base is not None and query and self._base_keys:
-            ids = self._base.get_tokens_ids(query)
-            if ids:
-                raw = self._base.get_scores(ids).astype(np.float32)
-                base = np.where(self._alive, raw, 0).astype(np.float64)
+        base = self._base_scores(query)
         overlay: dict[Key, float] = {}
         if self._overlay and query:
             for key, counts in self._overlay.items():
@@ -133,6 +127,24 @@ class Bm25Index:
                 if score > 0:
                     overlay[key] = score
         return Bm25Scores(base, self._base_keys, self._base_row, overlay)
+
+    def _base_scores(self, query: Sequence[str]) -> np.ndarray:
+        """Sums the query tokens' columns of bm25s's precomputed score matrix (CSC) with one
+        bincount: bm25s's own get_scores adds column by column and, on 100k documents,
+        cost more in copies around it than in the sum."""
+        n = len(self._base_keys)
+        ids = self._base.get_tokens_ids(query) if self._base is not None and n else []
+        if not ids:
+            return np.zeros(n, dtype=np.float64)
+        matrix = self._base.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        columns = [slice(indptr[i], indptr[i + 1]) for i in ids]
+        rows = np.concatenate([indices[c] for c in columns])
+        weights = np.concatenate([data[c] for c in columns])
+        scores = np.bincount(rows, weights=weights, minlength=n)
+        if self._masked:
+            scores[~self._alive] = 0.0
+        return scores
 
     def _score_counts(self, query: Sequence[str], counts: Counter[str]) -> float:
         k1, b = self._config.k1, self._config.b
@@ -150,13 +162,15 @@ class Bm25Index:
 
     def _mask(self, key: Key) -> None:
         row = self._base_row.get(key)
-        if row is not None:
+        if row is not None and self._alive[row]:
             self._alive[row] = False
+            self._masked += 1
 
     def _rebuild(self) -> None:
         self._base_keys = list(self._docs)
         self._base_row = {k: i for i, k in enumerate(self._base_keys)}
         self._alive = np.ones(len(self._base_keys), dtype=bool)
+        self._masked = 0
         self._overlay = {}
         corpus = [list(self._docs[k]) or [""] for k in self._base_keys]
         self._df = Counter(t for doc in corpus for t in set(doc) if t)

@@ -42,3 +42,16 @@ def test_a_query_without_known_words_scores_nothing():
     scores = _index().scores(["天气"])
     assert scores.top(5) == []
     assert scores.get("best") == 0.0
+
+
+def test_base_scores_equal_the_overlay_formula_for_the_same_document():
+    """The base sums bm25s's precomputed columns; the overlay scores in Python: one document
+    stored both ways must score the same, divided or not."""
+    index = _index()
+    index.upsert("copy", ["社保", "转移", "异地", "办理", "流程"])  # same tokens as "weak"
+    scores = index.scores(["社保", "转移", "流程", "天气"])
+    assert abs(scores.get("copy") - scores.get("weak")) < 1e-6
+    assert scores.get("weak") > 0
+    half = scores.divided(2.0)
+    assert abs(half.get("weak") - scores.get("weak") / 2.0) < 1e-9
+    assert half.top(2) == scores.top(2)
