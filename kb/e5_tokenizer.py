@@ -22,7 +22,12 @@ class E5Tokenizer:
             self._ids.setdefault(piece, i)
         self._scores = [float(s) for s in vocabulary.scores]
         self._unk_score = min(self._scores) - 10.0
-        self._max_chars = max(len(p) for p in vocabulary.pieces)
+        # the longest piece starting with each character bounds the Viterbi's lookups
+        # (a Chinese character starts pieces of 1-5 characters, not the vocabulary's 16)
+        self._longest: dict[str, int] = {}
+        for p in vocabulary.pieces:
+            if p and len(p) > self._longest.get(p[0], 0):
+                self._longest[p[0]] = len(p)
         self._normalize = {cp: "".join(map(chr, outs)) for cp, outs in vocabulary.normalize.items()}
 
     def encode(self, text: str) -> list[int]:
@@ -37,12 +42,12 @@ class E5Tokenizer:
         best[0] = 0.0
         piece = [0] * (n + 1)
         start = [0] * (n + 1)
-        ids, scores, unk = self._ids, self._scores, self._v.unk
+        ids, scores, unk, longest = self._ids, self._scores, self._v.unk, self._longest
         for i in range(n):
             here = best[i]
             if here == float("-inf"):
                 continue
-            for end in range(i + 1, min(n, i + self._max_chars) + 1):
+            for end in range(i + 1, min(n, i + longest.get(s[i], 0)) + 1):
                 idx = ids.get(s[i:end])
                 if idx is not None and idx != unk:
                     score = here + scores[idx]
