@@ -8,12 +8,14 @@ needs two neighbouring characters to sound alike (one syllable alone is far too 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sys
 from collections.abc import Iterator
 
 from pypinyin import lazy_pinyin
+from pypinyin.seg.simpleseg import seg as pypinyin_segments
 
 from kb.bm25 import Bm25Config
 from kb.lexical import TermIndex
@@ -42,11 +44,23 @@ def syllables(text: str) -> list[tuple[int, str]]:
     Offsets index the original text (normalisation keeps one character for one)."""
     out: list[tuple[int, str]] = []
     for run in _CJK_RUN.finditer(normalize(text)):
-        sounds = lazy_pinyin(run.group(), errors=lambda chars: ["?"] * len(chars))
+        sounds = [s for word in pypinyin_segments(run.group()) for s in _word_sounds(word)]
         if len(sounds) != len(run.group()):  # never seen; keep offsets honest regardless
             continue
-        out += [(run.start() + i, fold(s)) for i, s in enumerate(sounds)]
+        out += [(run.start() + i, s) for i, s in enumerate(sounds)]
     return out
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_sounds(word: str) -> tuple[str, ...]:
+    """Folded syllables of one of pypinyin's segments. lazy_pinyin converts segment by
+    segment, so caching per segment gives its exact output at a fraction of the cost
+    (its per-character conversion is most of a query's pinyin time)."""
+    return tuple(fold(s) for s in lazy_pinyin(word, errors=_unknown))
+
+
+def _unknown(chars: str) -> list[str]:
+    return ["?"] * len(chars)
 
 
 def pinyin_tokens(text: str) -> list[str]:
