@@ -68,15 +68,21 @@ class KbIndexes:
 
     def centroid(self, article_id: str) -> np.ndarray:
         """The normalised mean of the article's question vectors (cached)."""
-        vec = self._centroids.get(article_id)
-        if vec is not None:
-            self._centroids.move_to_end(article_id)
-            return vec
-        stored = self.vectors.vectors(article_id)
-        vec = stored.mean(axis=0) if len(stored) else np.zeros(self.vectors.dim, np.float32)
-        norm = float(np.linalg.norm(vec))
-        vec = (vec / norm if norm > 0 else vec).astype(np.float32)
-        self._centroids[article_id] = vec
-        if len(self._centroids) > _CENTROID_CACHE:
-            self._centroids.popitem(last=False)
-        return vec
+        return self.centroids([article_id])[0]
+
+    def centroids(self, article_ids: Sequence[str]) -> np.ndarray:
+        """(len(article_ids), dim): each article's centroid; the uncached ones are read
+        from the vector index together."""
+        cache = self._centroids
+        missing = [a for a in dict.fromkeys(article_ids) if a not in cache]
+        for article_id, stored in zip(missing, self.vectors.vectors_of(missing), strict=True):
+            vec = stored.mean(axis=0) if len(stored) else np.zeros(self.vectors.dim, np.float32)
+            norm = float(np.linalg.norm(vec))
+            cache[article_id] = (vec / norm if norm > 0 else vec).astype(np.float32)
+        out = np.empty((len(article_ids), self.vectors.dim), dtype=np.float32)
+        for row, article_id in enumerate(article_ids):
+            out[row] = cache[article_id]
+            cache.move_to_end(article_id)
+        while len(cache) > _CENTROID_CACHE:
+            cache.popitem(last=False)
+        return out

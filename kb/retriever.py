@@ -90,16 +90,17 @@ class Retriever:
         sounds = ix.pinyin.score(ix.pinyin.query_tokens(text))
         ids = list(best)[: cfg.dense_articles]
         ids += words.top(cfg.term_articles) + sounds.top(cfg.term_articles)
+        ids = [a for a in dict.fromkeys(ids) if a in ix.articles]
+        best.update(self._exact([a for a in ids if a not in best], query))
+        centroid = (ix.centroids(ids) @ query).tolist()
         out = []
-        for article_id in dict.fromkeys(ids):
-            if article_id not in ix.articles:
-                continue
-            dense, matched = best.get(article_id) or self._exact(article_id, query)
+        for i, article_id in enumerate(ids):
+            dense, matched = best[article_id]
             c = Candidate(
                 article_id=article_id,
                 matched_question=matched,
                 dense=dense,
-                centroid=float(ix.centroid(article_id) @ query),
+                centroid=centroid[i],
                 lexical=words.get(article_id),
                 pinyin=sounds.get(article_id),
             )
@@ -107,15 +108,18 @@ class Retriever:
         out.sort(key=lambda c: c.score, reverse=True)
         return out, words.unknown
 
-    def _exact(self, article_id: str, query: np.ndarray) -> tuple[float, str]:
-        """Dense similarity of an article the vector search did not return."""
-        vectors = self._ix.vectors.vectors(article_id)
-        texts = self._ix.vectors.texts(article_id)
-        if not len(vectors):
-            return 0.0, self._ix.articles[article_id].question
-        sims = vectors @ query
-        i = int(np.argmax(sims))
-        return float(sims[i]), texts[i]
+    def _exact(self, article_ids: list[str], query: np.ndarray) -> dict[str, tuple[float, str]]:
+        """Dense similarity (and best question) of articles the vector search did not return."""
+        out = {}
+        vectors = self._ix.vectors
+        for article_id, stored in zip(article_ids, vectors.vectors_of(article_ids), strict=True):
+            if not len(stored):
+                out[article_id] = (0.0, self._ix.articles[article_id].question)
+                continue
+            sims = stored @ query
+            i = int(np.argmax(sims))
+            out[article_id] = (float(sims[i]), vectors.texts(article_id)[i])
+        return out
 
 
 def _scored(c: Candidate, w: RankWeights) -> Candidate:

@@ -130,10 +130,21 @@ class VectorIndex:
 
     def vectors(self, article_id: str) -> np.ndarray:
         """The stored vectors of one article, (n, dim)."""
-        ids = self._by_article.get(article_id, [])
-        if not ids:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self._index.reconstruct(vid) for vid in ids])
+        return self.vectors_of([article_id])[0]
+
+    def vectors_of(self, article_ids: Sequence[str]) -> list[np.ndarray]:
+        """The stored vectors of each article, (n_i, dim), read with one faiss call (one
+        reconstruct per vector cost ~12 µs of Python-to-C overhead each)."""
+        id_lists = [self._by_article.get(a, []) for a in article_ids]
+        flat = [vid for ids in id_lists for vid in ids]
+        if not flat:
+            return [np.zeros((0, self.dim), dtype=np.float32) for _ in id_lists]
+        stacked = self._index.reconstruct_batch(np.asarray(flat, dtype=np.int64))
+        out, pos = [], 0
+        for ids in id_lists:
+            out.append(stacked[pos : pos + len(ids)])
+            pos += len(ids)
+        return out
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Text → vector for every live vector: lets a rebuild skip re-embedding."""

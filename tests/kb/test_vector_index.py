@@ -47,6 +47,19 @@ def test_a_removed_article_is_never_returned(hnsw_above: int):
     assert all(h.article_id != "a5" for h in hits)
 
 
+@pytest.mark.parametrize("hnsw_above", [10_000, 50])
+def test_stored_vectors_are_read_back_per_article_after_removals(hnsw_above: int):
+    index, vectors = _filled(VectorIndexConfig(hnsw_above=hnsw_above), 60)
+    index.remove("a2")  # the flat index shifts its rows; HNSW marks them dead
+    index.add("a7", ["新问法"], vectors[0:1])
+    got = index.vectors_of(["a1", "a2", "a7", "a59", "unknown"])
+    assert [len(v) for v in got] == [2, 0, 1, 2, 0]
+    np.testing.assert_allclose(got[0], vectors[2:4], atol=1e-6)
+    np.testing.assert_allclose(got[2], vectors[0:1], atol=1e-6)
+    np.testing.assert_allclose(got[3], vectors[118:120], atol=1e-6)
+    np.testing.assert_allclose(index.vectors("a59"), vectors[118:120], atol=1e-6)
+
+
 def test_hnsw_keeps_answering_after_removals_force_a_rebuild():
     index, vectors = _filled(VectorIndexConfig(hnsw_above=50, max_dead_fraction=0.2), 60)
     for i in range(20):  # 40 of 120 vectors dead: past the 20 % rebuild mark
