@@ -66,13 +66,9 @@ class KbIndexes:
             self._fields = fields
         return self._fields
 
-    def centroid(self, article_id: str) -> np.ndarray:
-        """The normalised mean of the article's question vectors (cached)."""
-        return self.centroids([article_id])[0]
-
     def centroids(self, article_ids: Sequence[str]) -> np.ndarray:
-        """(len(article_ids), dim): each article's centroid; the uncached ones are read
-        from the vector index together."""
+        """(len(article_ids), dim): the normalised mean of each article's question vectors
+        (cached; the uncached ones are read from the vector index together)."""
         cache = self._centroids
         missing = [a for a in dict.fromkeys(article_ids) if a not in cache]
         for article_id, stored in zip(missing, self.vectors.vectors_of(missing), strict=True):

@@ -148,7 +148,8 @@ class VectorIndex:
 
     def vectors_by_text(self) -> dict[str, np.ndarray]:
         """Text → vector for every live vector: lets a rebuild skip re-embedding."""
-        return {text: self._index.reconstruct(vid) for vid, (_, text) in self._entries.items()}
+        ids, vectors = self._live_vectors()
+        return {self._entries[vid][1]: vec for vid, vec in zip(ids.tolist(), vectors, strict=True)}
 
     def save(self, directory: Path, content_hash: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -193,7 +194,7 @@ class VectorIndex:
         ids = np.fromiter(self._entries, dtype=np.int64, count=len(self._entries))
         if not len(ids):
             return ids, np.zeros((0, self.dim), dtype=np.float32)
-        return ids, np.vstack([self._index.reconstruct(int(vid)) for vid in ids])
+        return ids, self._index.reconstruct_batch(ids)
 
     def _compact(self) -> None:
         """Rebuild without the dead vectors (HNSW only removes this way)."""
