@@ -92,6 +92,8 @@ nlu:
         "救命啊",
         "煤气罐的阀门坏了，一直在漏气",
         "天然气管子裂了",
+        "插线板冒火花了",
+        "失智的奶奶出去一天了还没回来",
     ],
 )
 def test_emergency_net_fires_on_emergencies(text: str):
@@ -109,6 +111,8 @@ def test_emergency_net_stays_quiet_on_ordinary_hotline_sentences(shared: Trainin
     assert fired == []
     assert not is_emergency("燃气灶打不着火了")
     assert not is_emergency("燃气费在哪交？我家自行车胎漏气了")  # another sentence
+    for ordinary_sentence in ("电动车充电桩在哪里", "我妈出门旅游了，家里没人浇花", "电费怎么交"):
+        assert not is_emergency(ordinary_sentence)
 
 
 async def test_unsure_fast_model_hands_over_to_the_embedding_in_a_worker_thread(
