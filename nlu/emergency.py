@@ -47,8 +47,11 @@ _PATTERNS = (
     # out, each said as a situation, not a topic (added after emergency_holdout5 missed five;
     # emergency_holdout6 was written before). Fire out of control and explosions:
     r"爆炸(?!案)|(?<!气)炸了|爆燃|火(越烧越|越来越)大|火势|(窜|蹿)[^。！？!?]{0,4}火|火苗(窜|蹿|越来越)"
-    r"|(起|着|烧)了?大火|大火(烧|蔓延)|(全是|满是|都是|满屋|一屋子?|一楼道)的?浓?烟|浓烟滚滚"
-    r"|灭不了|烧着了",
+    r"|(起|着|烧)了?大火|大火(烧|蔓延)|浓烟滚滚|灭不了|烧着了|烧得(很|好|特别|太)?(厉害|凶|旺)"
+    r"|(好多|很多|好大|很大|全是|满是|都是|满屋子?|一屋子?|一楼道)的?(黑|浓)?烟(?!头|花|草|酒|味)",
+    # vehicles overturned, people hit by something falling
+    r"(车|大巴|客车|公交|三轮|摩托)[^。！？!?]{0,4}(翻了|侧翻|翻倒|翻到|翻进|翻下)"
+    r"|(?<!差点)(?<!差一点)砸(到|伤|中)了?[^。！？!?]{0,3}(人|路人|孩子|小孩|老人)",
     # collapse, natural disasters, people trapped, buried or pinned
     r"(楼|房|屋|墙|顶|棚|桥|隧道|脚手架|广告牌)[^。！？!?]{0,4}(塌|垮了|砸(到|伤|中)人?)|坍塌|塌方"
     r"|地震了|发生(了)?地震|山体滑坡|泥石流|山洪|洪水(进|淹|冲|来了)|发(大)?洪水"
