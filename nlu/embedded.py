@@ -45,10 +45,11 @@ class EmbeddedConfig:
     emergency_net: bool = True
     emergency_floor: float = 0.9  # confidence given to emergency_help when it wins
     # A missed emergency costs far more than a false alarm: emergency_help wins at this
-    # probability even when another intent scores higher (fast or embedding stage), and the
-    # embedding stage gives a second opinion whenever the fast model gives it this much.
+    # probability (fast or embedding stage) even when another intent scores higher, in a
+    # text of at least emergency_min_chars (fewer n-grams make 0.3 mean little: 有人在吗,
+    # 走了; short emergencies such as 救命 or 着火了 are the net's).
     emergency_threshold: float = 0.3
-    emergency_second_opinion: float = 0.1
+    emergency_min_chars: int = 8
 
 
 class EmbeddedParser:
@@ -147,27 +148,30 @@ class EmbeddedParser:
 
     def _first_pass(self, text: str, features: str) -> tuple[np.ndarray, bool]:
         probs = self._fast.probabilities(features)
-        alarm = (self._config.emergency_net and is_emergency(text)) or self._alarming(probs)
-        return probs, alarm
+        alarm = self._config.emergency_net and is_emergency(text)
+        return probs, alarm or self._alarming(text, probs)
 
     def _wants_semantic(self, probs: np.ndarray, alarm: bool) -> bool:
-        if self._semantic is None or alarm:
-            return False
-        if float(probs.max()) < self._config.fast_confidence:
-            return True
-        e = self._emergency
-        return e is not None and float(probs[e]) >= self._config.emergency_second_opinion
+        return (
+            self._semantic is not None
+            and not alarm
+            and float(probs.max()) < self._config.fast_confidence
+        )
 
-    def _alarming(self, probs: np.ndarray) -> bool:
+    def _alarming(self, text: str, probs: np.ndarray) -> bool:
         e = self._emergency
-        return e is not None and float(probs[e]) >= self._config.emergency_threshold
+        return (
+            e is not None
+            and len(text.strip()) >= self._config.emergency_min_chars
+            and float(probs[e]) >= self._config.emergency_threshold
+        )
 
     def _second_pass(self, features: str, vector: np.ndarray) -> np.ndarray:
         assert self._semantic is not None
         return self._semantic.probabilities(features, vector)
 
     def _result(self, text: str, probs: np.ndarray, alarm: bool) -> ParseResult:
-        if self._emergency is not None and (alarm or self._alarming(probs)):
+        if self._emergency is not None and (alarm or self._alarming(text, probs)):
             probs = _raise_to(probs, self._emergency, self._config.emergency_floor)
         order = np.argsort(-probs, kind="stable")
         ranking = tuple(IntentScore(self.labels[i], round(float(probs[i]), 4)) for i in order)
