@@ -133,7 +133,9 @@ def main() -> None:
         f"{len(queries)} held-out queries, one at a time, each embedded by the real model; "
         "the latency is the whole query (embedding, faiss, BM25, pinyin, fusion, decision). "
         f"Synthetic articles are numbered variants of the {len(real)} shipped ones with one "
-        f"similar question each (vectors = the real ones + noise σ={NOISE}).\n\n"
+        f"similar question each (vectors = the real ones + noise σ={NOISE}). Wall-clock "
+        "figures on this shared 2-core host move by up to 2x from one day to another; the "
+        "passage rates below show how fast it was during the run.\n\n"
         + "\n".join(f"- {n}" for n in notes)
         + "\n\n"
         + markdown_table(headers, rows)
