@@ -46,7 +46,7 @@ _PATTERNS = (
     # the situations of an emergency dispatch list that the elderly-care wording above leaves
     # out, each said as a situation, not a topic (added after emergency_holdout5 missed five;
     # emergency_holdout6 was written before). Fire out of control and explosions:
-    r"爆炸(?!案)|(?<!气)炸了|爆燃|火(越烧越|越来越)大|火势|(窜|蹿)[^。！？!?]{0,4}火|火苗(窜|蹿|越来越)"
+    r"爆炸(?!案)|(?<!气)炸了|爆燃|自燃了|自燃起来|火(越烧越|越来越)大|火势|(窜|蹿)[^。！？!?]{0,4}火|火苗(窜|蹿|越来越)"
     r"|(起|着|烧)了?大火|大火(烧|蔓延)|浓烟滚滚|灭不了|烧着了|烧得(很|好|特别|太)?(厉害|凶|旺)"
     r"|(好多|很多|好大|很大|全是|满是|都是|满屋子?|一屋子?|一楼道)的?(黑|浓)?烟(?!头|花|草|酒|味)",
     # vehicles overturned, people hit by something falling
