@@ -57,9 +57,7 @@ async def test_empty_text_is_out_of_scope_with_no_confidence(fast_parser: Embedd
     assert (result.intent, result.confidence, result.entities) == ("out_of_scope", 0.0, ())
 
 
-async def test_emergency_net_overrides_a_model_that_never_saw_the_words():
-    data = read_training_data(
-        """
+HELP_OR_REPAIR = """
 nlu:
 - intent: emergency_help
   examples: |
@@ -71,7 +69,10 @@ nlu:
     - 家里没电了
     - 电闸跳了
 """
-    )
+
+
+async def test_emergency_net_overrides_a_model_that_never_saw_the_words():
+    data = read_training_data(HELP_OR_REPAIR)
     parser = EmbeddedParser.train(data, EmbeddedConfig(semantic=False))
     result = await parser.parse("有人触电了")
     assert result.intent == "emergency_help"
@@ -83,20 +84,7 @@ nlu:
 async def test_emergency_wins_below_the_top_score_when_it_is_likely_enough():
     """A missed emergency costs more than a false alarm: emergency_help at 0.3 beats a
     higher-scoring intent (the net is off here, so only the model speaks)."""
-    data = read_training_data(
-        """
-nlu:
-- intent: emergency_help
-  examples: |
-    - 救命
-    - 快来人
-- intent: report_repair
-  examples: |
-    - 电线断了
-    - 家里没电了
-    - 电闸跳了
-"""
-    )
+    data = read_training_data(HELP_OR_REPAIR)
     text = "快来人，家里电线断了"
     plain = EmbeddedParser.train(
         data, EmbeddedConfig(semantic=False, emergency_net=False, emergency_threshold=1.1)
