@@ -14,8 +14,14 @@ import signal
 import sys
 
 
-async def _serve(path: str | None, host: str, port: int, watch_stdin: bool) -> None:
+async def _serve(path: str | None, host: str, port: int, watch_stdin: bool, fixes: bool) -> None:
     from mongoeco.wire import AsyncMongoEcoProxyServer
+
+    if fixes:
+        # Run as a script, this file's directory is on sys.path: the corrections sit beside it.
+        import mongoeco_fixes
+
+        mongoeco_fixes.apply()
 
     engine = None
     if path:
@@ -56,8 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    parser.add_argument(
+        "--no-fixes",
+        action="store_true",
+        help="run mongoeco as published, without hub/mongoeco_fixes.py (for comparison)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.path, args.host, args.port, args.watch_stdin))
+    asyncio.run(_serve(args.path, args.host, args.port, args.watch_stdin, not args.no_fixes))
     return 0
 
 

@@ -34,12 +34,16 @@ class EmbeddedDatabase:
         host: str = "127.0.0.1",
         port: int = 0,
         start_timeout_s: float = 60.0,
+        fixes: bool = True,
     ) -> None:
+        """fixes=False runs mongoeco as published, without hub/mongoeco_fixes.py (benchmarks
+        compare the two)."""
         self._python = python
         self._path = path
         self._host = host
         self._port = port
         self._timeout = start_timeout_s
+        self._fixes = fixes
         self._proc: asyncio.subprocess.Process | None = None
         self.url: str = ""
 
@@ -59,6 +63,8 @@ class EmbeddedDatabase:
             str(self._port),
             "--watch-stdin",
         ]
+        if not self._fixes:
+            argv.append("--no-fixes")
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             argv += ["--path", str(self._path)]

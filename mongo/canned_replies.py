@@ -1,4 +1,6 @@
-"""Canned replies in MongoDB: (owner, shortcut) is unique; shared replies have owner ""."""
+"""Canned replies in MongoDB: one shortcut per owner (the unique `key` "owner/shortcut");
+shared replies have owner "". One key field, not a compound unique index: the embedded
+database checks compound unique indexes by reading the whole collection."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ def _to_doc(r: CannedReply) -> dict[str, Any]:
         "title": r.title,
         "text": r.text,
         "owner": r.owner if r.owner is not None else _SHARED,
+        "key": f"{r.owner or _SHARED}/{r.shortcut}",
         "updated_at": r.updated_at,
     }
 

@@ -4,7 +4,7 @@ A transition is one atomic update guarded by the version the caller read (optimi
 concurrency): it sets the changed fields and pushes the audit event onto the case in the same
 write, so a case and its own audit trail can never disagree, with or without transactions.
 The `case_events` collection then gets a copy of the event for cross-case audit queries;
-its (case_number, seq) key makes that copy idempotent.
+its `_id` ("<case number>#<seq>") makes that copy idempotent.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class MongoCaseRepository:
         return [_event_from_doc(d) async for d in cursor]
 
     async def _copy_event(self, number: str, event: CaseEvent) -> None:
-        doc = _event_to_doc(event) | {"case_number": number}
+        doc = _event_to_doc(event) | {"_id": f"{number}#{event.seq:05d}", "case_number": number}
         with suppress(DuplicateKeyError):  # a retried copy of an event already recorded
             await self._events.insert_one(doc)
 

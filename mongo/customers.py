@@ -1,4 +1,12 @@
-"""Customers in MongoDB: identities are a unique multikey index, so one identity has one owner."""
+"""Customers in MongoDB.
+
+Who owns an identity is recorded in `customer_identities`, one document per identity whose
+`_id` is the identity key ("phone:+86…"), so one identity has one owner by construction and
+finding it is a primary-key read on any MongoDB-compatible server. (A unique index over an
+array of keys on the customer would do the same on MongoDB, but the embedded database checks
+such an index by reading every customer: docs/embedded-database.md.) The customer document
+keeps a copy of its identities for display; the ownership record is the authority.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,15 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
-from mongo.client import Database
+from mongo.client import Database, insert_once
 from routing.customers import Customer, Identity
 from routing.errors import AlreadyMerged, CustomerNotFound, IdentityTaken
 
 # Collections whose documents carry a customer_id: a merge moves them to the survivor.
 _HISTORY_COLLECTIONS = ("conversations", "messages", "cases")
+IDENTITIES = "customer_identities"
+_CLAIM_ATTEMPTS = 5
 _MAX_MERGE_HOPS = 10
 
 
@@ -23,49 +32,44 @@ class MongoCustomerRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._col = db["customers"]
+        self._owners = db[IDENTITIES]
 
     async def get(self, customer_id: str) -> Customer:
         doc = await self._follow(customer_id)
         return _customer_from_doc(doc)
 
     async def find_by_identity(self, identity: Identity) -> Customer | None:
-        doc = await self._col.find_one({"identity_keys": identity.key})
-        return _customer_from_doc(doc) if doc else None
+        owner = await self._owners.find_one({"_id": identity.key}, {"customer_id": 1})
+        if owner is None:
+            return None
+        return _customer_from_doc(await self._follow(owner["customer_id"]))
 
     async def get_or_create(self, identity: Identity, *, name: str = "") -> Customer:
-        found = await self.find_by_identity(identity)
-        if found is not None:
-            return found
-        doc = _new_doc(identity, name)
-        try:
-            await self._col.insert_one(doc)
-        except DuplicateKeyError:
-            # Two first messages of one person raced; the other insert won.
+        for _ in range(_CLAIM_ATTEMPTS):
             found = await self.find_by_identity(identity)
-            if found is None:
-                raise
-            return found
-        return _customer_from_doc(doc)
+            if found is not None:
+                return found
+            # The customer first, then the claim: a crash in between leaves a customer that
+            # nothing points to, never an identity pointing at nothing.
+            doc = _new_doc(identity, name)
+            await self._col.insert_one(doc)
+            if await insert_once(self._owners, _owner_doc(identity, doc["_id"])):
+                return _customer_from_doc(doc)
+            # Two first messages of one person raced and the other claim won.
+            await self._col.delete_one({"_id": doc["_id"]})
+        raise IdentityTaken(str(identity), "?")
 
     async def add_identity(self, customer_id: str, identity: Identity) -> Customer:
-        owner = await self.find_by_identity(identity)
         target = await self._follow(customer_id)
-        if owner is not None and owner.id != target["_id"]:
-            raise IdentityTaken(str(identity), owner.id)
-        try:
-            doc = await self._col.find_one_and_update(
-                {"_id": target["_id"]},
-                {
-                    "$addToSet": {
-                        "identity_keys": identity.key,
-                        "identities": _identity_to_doc(identity),
-                    }
-                },
-                return_document=ReturnDocument.AFTER,
-            )
-        except DuplicateKeyError as e:
+        if not await insert_once(self._owners, _owner_doc(identity, target["_id"])):
             owner = await self.find_by_identity(identity)
-            raise IdentityTaken(str(identity), owner.id if owner else "?") from e
+            if owner is None or owner.id != target["_id"]:
+                raise IdentityTaken(str(identity), owner.id if owner else "?")
+        doc = await self._col.find_one_and_update(
+            {"_id": target["_id"]},
+            {"$addToSet": {"identities": _identity_to_doc(identity)}},
+            return_document=ReturnDocument.AFTER,
+        )
         return _customer_from_doc(doc)
 
     async def set_tags(self, customer_id: str, tags: frozenset[str]) -> Customer:
@@ -85,9 +89,9 @@ class MongoCustomerRepository:
         return _customer_from_doc(doc)
 
     async def merge(self, source_id: str, into_id: str) -> Customer:
-        """Merge source into into. Resumable: every step is idempotent and the pending
-        identities are recorded on the source before they leave it, so a crash mid-merge
-        is finished by calling merge again."""
+        """Merge source into into. Resumable: every step is idempotent and the identities
+        still to move are recorded on the source first, so a crash mid-merge is finished by
+        calling merge again (meanwhile lookups already reach into through merged_into)."""
         into = await self._follow(into_id)
         source = await self._col.find_one({"_id": source_id})
         if source is None:
@@ -101,21 +105,20 @@ class MongoCustomerRepository:
             {"_id": source_id},
             {"$set": {"merged_into": into["_id"], "pending_identities": pending}},
         )
-        # Identities must leave the source before they can join the target (unique index).
-        await self._col.update_one(
-            {"_id": source_id}, {"$set": {"identities": [], "identity_keys": []}}
+        await self._owners.update_many(
+            {"customer_id": source_id}, {"$set": {"customer_id": into["_id"]}}
         )
         await self._col.update_one(
             {"_id": into["_id"]},
             {
                 "$addToSet": {
                     "identities": {"$each": pending},
-                    "identity_keys": {"$each": [_key(d) for d in pending]},
                     "tags": {"$each": source.get("tags", [])},
                     "merged_from": source_id,
                 }
             },
         )
+        await self._col.update_one({"_id": source_id}, {"$set": {"identities": []}})
         for name in _HISTORY_COLLECTIONS:
             await self._db[name].update_many(
                 {"customer_id": source_id}, {"$set": {"customer_id": into["_id"]}}
@@ -144,12 +147,15 @@ def _identity_to_doc(identity: Identity) -> dict[str, str]:
     return {"kind": identity.kind.value, "value": identity.value}
 
 
+def _owner_doc(identity: Identity, customer_id: str) -> dict[str, Any]:
+    return {"_id": identity.key, "customer_id": customer_id, "at": datetime.now(UTC)}
+
+
 def _new_doc(identity: Identity, name: str) -> dict[str, Any]:
     return {
         "_id": str(ObjectId()),
         "name": name,
         "identities": [_identity_to_doc(identity)],
-        "identity_keys": [identity.key],
         "tags": [],
         "created_at": datetime.now(UTC),
     }

@@ -1,6 +1,11 @@
 """Every index the hub relies on, the unique idempotency keys included.
 
-`ensure_indexes` runs at start and is idempotent: creating an index that exists is a no-op.
+`ensure_indexes` runs at start and is idempotent: it migrates documents written by an earlier
+hub (mongo/migrations.py), then creates what is missing (creating an index that exists is a
+no-op).
+
+Every unique index is on one field (test_indexes.py holds us to it): the embedded database
+checks a compound or array-valued unique index by reading the whole collection on every write.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from pymongo import DESCENDING as DESC
 from pymongo import IndexModel
 
 from mongo.client import Database
+from mongo.migrations import migrate
 
 
 def _unique_key() -> IndexModel:
@@ -23,23 +29,18 @@ def _unique_key() -> IndexModel:
 
 
 INDEXES: dict[str, list[IndexModel]] = {
-    "customers": [
-        # A merged-away customer keeps an empty identity list: leave it out of the unique index.
-        IndexModel(
-            [("identity_keys", ASC)],
-            unique=True,
-            name="identity_unique",
-            partialFilterExpression={"identity_keys.0": {"$exists": True}},
-        ),
-        IndexModel([("merged_into", ASC)], name="merged_into"),
-    ],
+    "customers": [IndexModel([("merged_into", ASC)], name="merged_into")],
+    # who owns an identity: _id is the identity key (mongo/customers.py)
+    "customer_identities": [IndexModel([("customer_id", ASC)], name="customer")],
     "conversations": [
         IndexModel([("customer_id", ASC), ("updated_at", DESC)], name="customer_recent"),
         IndexModel([("state", ASC), ("queue", ASC)], name="state_queue"),
     ],
     "messages": [
-        IndexModel([("channel", ASC), ("external_id", ASC)], unique=True, name="channel_external"),
+        IndexModel([("key", ASC)], unique=True, name="key_unique"),
         IndexModel([("conversation_id", ASC), ("_id", ASC)], name="conversation_order"),
+        # outbound messages still to deliver, resumed at start
+        IndexModel([("delivery", ASC)], name="delivery"),
     ],
     "cases": [
         IndexModel([("number", ASC)], unique=True, name="number_unique"),
@@ -48,7 +49,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("department", ASC), ("state", ASC)], name="department_state"),
     ],
     "case_events": [
-        IndexModel([("case_number", ASC), ("seq", ASC)], unique=True, name="case_seq"),
+        # _id is "<case number>#<seq>": one copy per event (mongo/cases.py)
+        IndexModel([("case_number", ASC), ("seq", ASC)], name="case_seq"),
         IndexModel([("actor", ASC), ("at", DESC)], name="actor_recent"),
     ],
     "agent_sessions": [IndexModel([("login", ASC), ("at", DESC)], name="login_recent")],
@@ -60,7 +62,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("expires_at", ASC)], name="expires_at"),
     ],
     "canned_replies": [
-        IndexModel([("owner", ASC), ("shortcut", ASC)], unique=True, name="owner_shortcut")
+        IndexModel([("key", ASC)], unique=True, name="owner_shortcut_unique"),
+        IndexModel([("owner", ASC)], name="owner"),
     ],
     # channels/sms
     "sms_outbound": [
@@ -84,5 +87,6 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def ensure_indexes(db: Database) -> None:
+    await migrate(db)
     for collection, models in INDEXES.items():
         await db[collection].create_indexes(models)

@@ -1,4 +1,9 @@
-"""Messages in MongoDB. (channel, external_id) is unique: a provider retry is stored once."""
+"""Messages in MongoDB. `key` ("channel:external_id") is unique: a provider retry is stored once.
+
+The key is one string field rather than a compound (channel, external_id) index because the
+embedded database checks a compound unique index by reading the whole collection on every
+insert; a single-field one it checks through its index (docs/embedded-database.md).
+"""
 
 from __future__ import annotations
 
@@ -24,11 +29,11 @@ class MongoMessageRepository:
         return await insert_once(self._col, _message_to_doc(msg))
 
     async def find_by_external(self, channel: str, external_id: str) -> StoredMessage | None:
-        doc = await self._col.find_one({"channel": channel, "external_id": external_id})
+        doc = await self._col.find_one({"key": message_key(channel, external_id)})
         return _message_from_doc(doc) if doc else None
 
     async def count(self, channel: str, external_id: str) -> int:
-        return await self._col.count_documents({"channel": channel, "external_id": external_id})
+        return await self._col.count_documents({"key": message_key(channel, external_id)})
 
     async def list_for_conversation(
         self, conversation_id: str, *, after: str | None = None, limit: int = 100
@@ -45,7 +50,8 @@ class MongoMessageRepository:
         return docs[0]["created_at"] if docs else None
 
     async def find_many(self, channel: str, external_ids: list[str]) -> list[StoredMessage]:
-        cursor = self._col.find({"channel": channel, "external_id": {"$in": external_ids}})
+        keys = [message_key(channel, e) for e in external_ids]
+        cursor = self._col.find({"key": {"$in": keys}})
         return sorted([_message_from_doc(d) async for d in cursor], key=lambda m: m.id)
 
     async def pending_outbound(self, limit: int = 1000) -> list[StoredMessage]:
@@ -71,9 +77,15 @@ class MongoMessageRepository:
         await self._col.update_one(query, {"$set": {"delivery": state.value, "error": error}})
 
 
+def message_key(channel: str, external_id: str) -> str:
+    """The stored idempotency key of a message."""
+    return f"{channel}:{external_id}"
+
+
 def _message_to_doc(m: StoredMessage) -> dict[str, Any]:
     return {
         "_id": m.id,
+        "key": message_key(m.channel, m.external_id),
         "conversation_id": m.conversation_id,
         "customer_id": m.customer_id,
         "channel": m.channel,

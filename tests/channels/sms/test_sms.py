@@ -85,8 +85,8 @@ async def test_an_inbound_sms_reaches_the_bot_and_the_answer_comes_back_by_sms(r
     assert await rig.smsc.deliver(CITIZEN_SMPP, "宝宝医保怎么办") == [0]
     stored = await rig.inbound()
     assert [m["text"] for m in stored] == ["宝宝医保怎么办"]  # stored before the ack
-    customer = await rig.db["customers"].find_one({"_id": stored[0]["customer_id"]})
-    assert f"phone:{CITIZEN}" in customer["identity_keys"]
+    owner = await rig.db["customer_identities"].find_one({"_id": f"phone:{CITIZEN}"})
+    assert owner["customer_id"] == stored[0]["customer_id"]
 
     answer = await eventually(async_value(lambda: rig.smsc.messages_to(CITIZEN)))
     assert "90天内" in answer[0]
