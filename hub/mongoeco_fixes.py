@@ -35,6 +35,9 @@ carries the same findings written up for mongoeco's maintainers.
 
 3. Index narrowing: the engine's SQL for `{field: "text"}` can use no index, so finds,
    updates and counts read the whole collection; see _fix_index_narrowing.
+
+4. One SQLite index for the scalar-index entries of every collection instead of one per
+   Mongo index, all with the same columns over the same table; see _fix_scalar_index_copies.
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ def apply() -> None:
     _fix_feature_cache(SQLiteEngine)
     _fix_rollback_cache_loss()
     _fix_index_narrowing(SQLiteEngine)
+    _fix_scalar_index_copies(SQLiteEngine)
     SQLiteEngine._hub_fixes_applied = True
 
 
@@ -436,7 +440,9 @@ def _narrowing_term(
         else:
             continue
         field = clause.field
-        if "." in field or not values or any(type(v) is not str for v in values):
+        if isinstance(clause, InCondition) and not values:
+            return "0", []  # `$in: []` matches nothing; the engine would still read every row
+        if "." in field or any(type(v) is not str for v in values):
             continue
         marks = ", ".join("?" for _ in values)
         if field == "_id":
@@ -466,3 +472,35 @@ def _leads_an_index(engine: Any, db_name: str, coll_name: str, field: str) -> bo
         ):
             return True
     return False
+
+
+# 4. Scalar-index copies --------------------------------------------------------------------
+
+SHARED_SCALAR_INDEX = "scidx_hub_shared"
+
+
+def _fix_scalar_index_copies(engine_cls: type) -> None:
+    """Every single-field Mongo index gets a SQLite index named for it, but each one is the
+    same index: `scalar_index_entries (collection_id, index_name, type_score, element_key,
+    storage_key)` over the entries of all collections. With the hub's 17 single-field
+    indexes every entry was stored 17 times and every insert updated 17 b-trees. New
+    indexes share one (queries name it with INDEXED BY and filter on collection_id and
+    index_name, which lead it); its DROP, issued when one Mongo index or database goes away,
+    is skipped, since the others still use it. Databases created before keep their own."""
+    from mongoeco.engines._sqlite_connection import SQLiteConnection
+
+    engine_cls._physical_scalar_index_name = lambda self, db_name, coll_name, index_name: (
+        SHARED_SCALAR_INDEX
+    )
+    drop = f'DROP INDEX IF EXISTS "{SHARED_SCALAR_INDEX}"'
+    create = f'CREATE INDEX "{SHARED_SCALAR_INDEX}" '
+    original_execute = SQLiteConnection.execute
+
+    def execute(self: Any, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == drop:  # other Mongo indexes still use it
+            return original_execute(self, "SELECT 1")
+        if sql.startswith(create):  # the second Mongo index to share it
+            sql = sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+        return original_execute(self, sql, *args)
+
+    SQLiteConnection.execute = execute

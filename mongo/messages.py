@@ -64,6 +64,8 @@ class MongoMessageRepository:
         """Messages of all the customer's conversations, oldest first, after a message id."""
         conversations = self._col.database["conversations"]
         ids = [d["_id"] async for d in conversations.find({"customer_id": customer_id}, {"_id": 1})]
+        if not ids:
+            return []
         query: dict[str, Any] = {"conversation_id": {"$in": ids}}
         if after:
             query["_id"] = {"$gt": after}
