@@ -73,6 +73,7 @@ format: venv
 # Each script prints its table and rewrites its own section of bench/RESULTS.md.
 # nlu_vs_rasa runs only when the Rasa venv exists (make rasa).
 bench: venv venv-db
+	$(PY) -m bench.db_growth
 	$(PY) -m bench.cases
 	$(PY) -m bench.acd
 	$(PY) -m bench.kb_scale

@@ -4,7 +4,7 @@ MONGO_URL when set).
     python -m bench.db_growth [--sizes 1000,10000,100000] [--samples 200] [--published 1000,10000]
 
 At each size (the database filled with history by bench/fill.py: per 10 messages one
-conversation and one case, so 10k cases at 100k messages) it measures, with `hub serve`
+conversation and one case, so 10k cases at 100k messages, the latest 1,000 open) it measures, with `hub serve`
 running on that database:
 
 - message insert through MongoMessageRepository.add (p50/p99),
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.fill import fill_to
+from bench.fill import OPEN_CASES, fill_to
 from bench.results import markdown_table, percentile_ms, update_section
 from bench.webchat import opcounters, running_hub
 from hub.clock import SystemClock
@@ -289,7 +289,7 @@ async def main() -> None:
     ratio = rows[-1][5] / rows[0][5] if len(rows) > 1 else float("nan")
     text = (
         f"Database: {label}. History filled by bench/fill.py (per 10 messages one conversation "
-        f"and one case), then at each size: {args.samples} message inserts; {args.senders} REST "
+        f"and one case; the latest {OPEN_CASES:,} cases open, older ones closed), then at each size: {args.samples} message inserts; {args.senders} REST "
         f"senders × {len(QUESTIONS)} knowledge-base questions answered by the bot (`hub serve`, "
         f"embedded NLU and KB); case creation, a department's open-case page (50) and a "
         f"customer's cases + history (screen pop), {min(args.samples, 100)} each. REST p50 at "

@@ -6,12 +6,13 @@ document builders, so indexes, keys and field types are the ones the hub writes;
 inserted in batches.
 
 Per 10 messages: one conversation (five questions, five bot answers, closed) and one case;
-every two conversations belong to one customer, who has one web identity.
+every two conversations belong to one customer, who has one web identity. Cases are closed
+except the latest OPEN_CASES, spread over the states of the loop: a centre's open workload is
+set by its daily intake and deadlines, while closed history keeps growing.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
@@ -29,12 +30,8 @@ from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
 
 BATCH = 1000
 DEPARTMENTS = ("water", "chengguan", "power", "transport", "housing")
-# Most cases of a running centre are closed; the rest spread over the loop.
-STATES = (CaseState.CLOSED,) * 7 + (
-    CaseState.DISPATCHED,
-    CaseState.IN_PROGRESS,
-    CaseState.REPLIED,
-)
+OPEN_CASES = 1000
+OPEN_STATES = (CaseState.DISPATCHED, CaseState.CONFIRMED, CaseState.IN_PROGRESS, CaseState.REPLIED)
 QUESTION = "我想咨询一下新生儿医保怎么办理，需要带什么材料？"
 ANSWER = "新生儿出生后90天内可凭出生医学证明和户口簿到社区服务中心办理参保登记。"
 
@@ -64,7 +61,17 @@ async def fill_to(db: Database, messages: int, *, start: datetime | None = None)
         await db["cases"].insert_many(cases, ordered=False)
         have += 10 * len(blocks)
         block += len(blocks)
+    await _close_all_but_latest(db, block, base)
     return have
+
+
+async def _close_all_but_latest(db: Database, blocks: int, base: datetime) -> None:
+    """Cases of blocks older than the latest OPEN_CASES are closed by now."""
+    cutoff = base + timedelta(minutes=blocks - OPEN_CASES)
+    await db["cases"].update_many(
+        {"state": {"$in": [s.value for s in OPEN_STATES]}, "created_at": {"$lt": cutoff}},
+        {"$set": {"state": CaseState.CLOSED.value, "closed_at": cutoff}},
+    )
 
 
 def _add_block(
@@ -112,7 +119,7 @@ def _add_block(
 
 
 def _case(b: int, at: datetime, customer_id: str, conversation_id: str) -> Case:
-    state = STATES[b % len(STATES)]
+    state = OPEN_STATES[b % len(OPEN_STATES)]
     opened = CaseEvent(
         seq=1, action="accept", actor="bench", at=at, from_state=None, to_state=CaseState.ACCEPTED
     )
@@ -135,4 +142,4 @@ def _case(b: int, at: datetime, customer_id: str, conversation_id: str) -> Case:
         version=1,
         events=(opened,),
     )
-    return replace(case, closed_at=at + timedelta(days=3)) if state is CaseState.CLOSED else case
+    return case

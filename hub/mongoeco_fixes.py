@@ -427,51 +427,69 @@ def _narrowed(
 def _narrowing_term(
     engine: Any, db_name: str, coll_name: str, plan: Any
 ) -> tuple[str, list[Any]] | None:
-    """An indexable condition implied by plan's top-level conjuncts, or None."""
+    """An indexable condition implied by plan's top-level conjuncts, or None.
+
+    Conjuncts that count: equality or `$in` with plain strings on a top-level field. An `_id`
+    one becomes a primary-key lookup; otherwise the ordered index whose leading fields are
+    covered by the most such conjuncts gives one term per covered field, in index order."""
     from mongoeco.core.query_plan import AndCondition, EqualsCondition, InCondition
     from mongoeco.engines.sqlite_query import type_expression_sql, value_expression_sql
 
-    clauses = plan.clauses if isinstance(plan, AndCondition) else (plan,)
-    for clause in clauses:
+    strings: dict[str, tuple[Any, ...]] = {}
+    for clause in plan.clauses if isinstance(plan, AndCondition) else (plan,):
         if isinstance(clause, EqualsCondition):
             values: tuple[Any, ...] = (clause.value,)
         elif isinstance(clause, InCondition):
             values = tuple(clause.values)
+            if not values:
+                return "0", []  # `$in: []` matches nothing; the engine would read every row
         else:
             continue
-        field = clause.field
-        if isinstance(clause, InCondition) and not values:
-            return "0", []  # `$in: []` matches nothing; the engine would still read every row
-        if "." in field or any(type(v) is not str for v in values):
-            continue
-        marks = ", ".join("?" for _ in values)
-        if field == "_id":
-            return f"documents.storage_key IN ({marks})", [engine._storage_key(v) for v in values]
-        if not _leads_an_index(engine, db_name, coll_name, field):
-            continue
-        if engine._field_is_top_level_array_in_collection(db_name, coll_name, field):
-            continue
-        return (
-            f"{type_expression_sql(field)} = '' AND {value_expression_sql(field)} IN ({marks})",
-            list(values),
+        if "." not in clause.field and all(type(v) is str for v in values):
+            strings.setdefault(clause.field, values)
+    if not strings:
+        return None
+    if "_id" in strings:
+        keys = [engine._storage_key(v) for v in strings["_id"]]
+        return f"documents.storage_key IN ({', '.join('?' for _ in keys)})", keys
+    fields = _longest_index_prefix(engine, db_name, coll_name, strings)
+    if not fields:
+        return None
+    terms, params = [], []
+    for field in fields:
+        marks = ", ".join("?" for _ in strings[field])
+        terms.append(
+            f"{type_expression_sql(field)} = '' AND {value_expression_sql(field)} IN ({marks})"
         )
-    return None
+        params.extend(strings[field])
+    return " AND ".join(terms), params
 
 
-def _leads_an_index(engine: Any, db_name: str, coll_name: str, field: str) -> bool:
-    """True when an ordered index starts with field (its SQLite expression index exists)."""
+def _longest_index_prefix(
+    engine: Any, db_name: str, coll_name: str, strings: dict[str, tuple[Any, ...]]
+) -> list[str]:
+    """The fields of the longest ordered-index prefix that strings covers, skipping fields
+    where some document holds an array (an array matches by element, not by value)."""
     from mongoeco.types import is_ordered_index_spec
 
+    best: list[str] = []
     for index in engine._load_indexes(db_name, coll_name):
-        if (
-            index["fields"]
-            and index["fields"][0] == field
-            and index.get("physical_name")
+        if not (
+            index.get("physical_name")
             and index.get("collation") is None
             and is_ordered_index_spec(index["key"])
         ):
-            return True
-    return False
+            continue
+        prefix = []
+        for field in index["fields"]:
+            if field not in strings or engine._field_is_top_level_array_in_collection(
+                db_name, coll_name, field
+            ):
+                break
+            prefix.append(field)
+        if len(prefix) > len(best):
+            best = prefix
+    return best
 
 
 # 4. Scalar-index copies --------------------------------------------------------------------

@@ -108,7 +108,10 @@ class MongoCaseRepository:
     async def find_open(
         self, *, department: str | None = None, state: CaseState | None = None, limit: int = 200
     ) -> list[Case]:
-        query: dict[str, Any] = {"state": state.value if state else {"$ne": CaseState.CLOSED.value}}
+        # Open states listed rather than "$ne closed": an index can seek to a list of values,
+        # never to "everything but", and closed cases are most of the history.
+        open_states = [s.value for s in CaseState if s is not CaseState.CLOSED]
+        query: dict[str, Any] = {"state": state.value if state else {"$in": open_states}}
         if department:
             query["department"] = department
         cursor = self._col.find(query).sort("due_at", 1).limit(limit)
