@@ -129,7 +129,7 @@ async def _rest(base: str, mongo_url: str, size: int, senders: int) -> dict[str,
     }
 
 
-async def _cases(db: Database, samples: int) -> dict[str, float]:
+async def _cases(db: Database, samples: int, stored: int) -> dict[str, float]:
     taxonomy = Taxonomy(load_taxonomy_file(DATA_DIR / "taxonomy.yaml"))
     repo = MongoCaseRepository(db)
     desk = CaseDesk(repo, lambda: taxonomy, DuePolicy(), SystemClock())
@@ -139,7 +139,7 @@ async def _cases(db: Database, samples: int) -> dict[str, float]:
     page = await _timed(samples, lambda i: repo.find_open(department=departments[i % 5], limit=50))
 
     async def screen_pop(i: int) -> None:
-        customer = f"{(i * 37) % 1000:024x}"
+        customer = f"{(i * 37) % (stored // 20):024x}"  # a customer of bench/fill.py
         await repo.find_for_customer(customer, limit=20)
         await messages.list_for_customer(customer, limit=50)
 
@@ -231,7 +231,7 @@ async def main() -> None:
                 fill_s = time.perf_counter() - t0
                 insert = await _timed(args.samples, lambda i: messages.add(_message(i)))
                 rest = await _rest(base, mongo_url, size, args.senders)
-                cases = await _cases(db, min(args.samples, 100))
+                cases = await _cases(db, min(args.samples, 100), stored)
                 mb, log_rows = _disk(path) if server else (float("nan"), -1)
                 before = ("", "")
                 if server and size in published:
