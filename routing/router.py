@@ -155,7 +155,11 @@ class Router:
             return conv, [Say(refusal)]
         if conv.state in WITH_AGENT:
             self.reply_watch.customer_waits(conv)
-            return conv, []
+            return conv, []  # an agent reads a long message whole
+        if len(inbound.text) > self.config.max_text_chars:
+            # Stored whole; the bot is not asked (every channel: SMS parts and Telegram
+            # messages can be longer than what the web and REST edges accept).
+            return conv, [Say(replies.TOO_LONG.format(limit=self.config.max_text_chars))]
         if conv.pending:
             handled = await self.dialogs.handle(self, conv, customer, inbound)
             if handled is not None:

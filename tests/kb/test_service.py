@@ -1,13 +1,15 @@
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb.articles import Article
 from kb.decision import KbDecision
 from kb.embedder import Embedder
 from kb.errors import ArticleNotFound, InvalidArticles
-from kb.service import KnowledgeBase
+from kb.service import EMBED_QUERY_CHARS, KnowledgeBase
 from kb.thresholds import load_profile
 from tests.kb.conftest import ARTICLES
 
@@ -88,3 +90,29 @@ def test_vectors_are_cached_between_builds(embedder: Embedder, tmp_path: Path):
     again.build(list(ARTICLES))
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == stamps
     assert again.query_sync("身份证掉了").best.article.id == "kb-0015"
+
+
+class RecordingEmbedder:
+    """The real embedder, recording the query texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.queries: list[str] = []
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.queries.extend(texts)
+        return self._inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._inner.embed_passages(texts)
+
+
+async def test_a_long_question_is_embedded_by_its_start_only(embedder: Embedder, tmp_path: Path):
+    recording = RecordingEmbedder(embedder)
+    kb = KnowledgeBase(recording, load_profile(None, embedder.name), cache_root=tmp_path)
+    kb.build(list(ARTICLES))
+    await kb.query("新生儿医保怎么办理？" + "请尽快回复，谢谢。" * 200)
+    assert recording.queries
+    assert max(len(q) for q in recording.queries) <= EMBED_QUERY_CHARS

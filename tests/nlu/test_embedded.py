@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import yaml
 
-from nlu.embedded import EmbeddedConfig, EmbeddedParser
+from nlu.embedded import SEMANTIC_CHARS, EmbeddedConfig, EmbeddedParser
 from nlu.emergency import is_emergency
 from nlu.evaluation import evaluate
 from nlu.training_data import TrainingData, load_training_data, read_training_data
@@ -17,12 +17,14 @@ class RecordingEncoder:
 
     def __init__(self) -> None:
         self.threads: list[int] = []
+        self.texts: list[str] = []
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.stack([self.encode_one(t) for t in texts])
 
     def encode_one(self, text: str) -> np.ndarray:
         self.threads.append(threading.get_ident())
+        self.texts.append(text)
         seed = sum(map(ord, text))
         v = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
         return v / np.linalg.norm(v)
@@ -165,6 +167,20 @@ async def test_unsure_fast_model_hands_over_to_the_embedding_in_a_worker_thread(
     assert encoder.threads
     assert threading.get_ident() not in encoder.threads
     assert parser.status() == {"backend": "embedded", "semantic": "on"}
+
+
+async def test_a_long_message_gives_the_embedding_only_its_start(split_train: TrainingData):
+    """A 2,000-character message cost seconds of embedding CPU; the start says what it is."""
+    encoder = RecordingEncoder()
+    parser = EmbeddedParser.train(
+        split_train, EmbeddedConfig(fast_confidence=1.01), encoder=encoder
+    )
+    encoder.texts.clear()
+    long_text = "我想问一下这个事情找哪个部门，" * 150
+    result = await parser.parse(long_text)
+    assert encoder.texts
+    assert max(len(t) for t in encoder.texts) <= SEMANTIC_CHARS
+    assert result.text == long_text  # entities and the emergency net still read it all
 
 
 async def test_sure_fast_model_answers_without_the_embedding(split_train: TrainingData):

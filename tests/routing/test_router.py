@@ -439,3 +439,13 @@ async def test_waiting_customers_hear_when_their_place_changes(hub: Hub):
     await hub.advance(3)
     moved = [events.queue.get_nowait() for _ in range(events.queue.qsize())]
     assert {(e.conversation_id, e.position) for e in moved} == {(ids[1], 1), (ids[2], 2)}
+
+
+async def test_a_message_over_the_length_cap_is_stored_and_answered_without_the_bot(hub: Hub):
+    limit = hub.stack.router.config.max_text_chars
+    text = "我家楼下的路灯坏了，" * (limit // 5)
+    result = await hub.say("v1", text)
+    assert result.replies[0].text == replies.TOO_LONG.format(limit=limit)
+    assert hub.bot.calls == []
+    stored = await hub.db["messages"].find_one({"_id": result.message_id})
+    assert stored["text"] == text
