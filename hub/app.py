@@ -74,6 +74,8 @@ def create_app(
     app.cleanup_ctx.append(open_mongo)
     app.cleanup_ctx.append(partial(open_routing, bot=bot))
     app.cleanup_ctx.append(open_inbox)
+    # Before any socket closes: agents disconnected by the shutdown keep their work.
+    app.on_shutdown.append(_stop_routing)
     health.add_routes(app)
     rest.add_routes(app)
     inbox.add_routes(app)
@@ -88,7 +90,8 @@ def create_app(
 async def open_mongo(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.mongo_url is not None
-    client, db = connect(settings.mongo_url, settings.mongo_db)
+    timeout_ms = int(settings.mongo_selection_timeout_s * 1000)
+    client, db = connect(settings.mongo_url, settings.mongo_db, timeout_ms=timeout_ms)
     await wait_until_up(client, timeout_s=30)
     await ensure_indexes(db)
     app[MONGO_CLIENT] = client
@@ -133,6 +136,11 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     yield
     await scheduler.close()
     await stack.outbox.close()
+
+
+async def _stop_routing(app: web.Application) -> None:
+    if ROUTING in app:
+        app[ROUTING].desk.stop()
 
 
 def open_inbox(app: web.Application) -> AsyncIterator[None]:

@@ -17,3 +17,7 @@ class MongoPresenceLog:
     async def history(self, login: str, limit: int = 100) -> list[tuple[str, datetime]]:
         cursor = self._col.find({"login": login}).sort("at", -1).limit(limit)
         return [(d["status"], d["at"]) async for d in cursor]
+
+    async def last(self, login: str) -> str | None:
+        docs = await self._col.find({"login": login}).sort("at", -1).limit(1).to_list(1)
+        return docs[0]["status"] if docs else None

@@ -30,6 +30,10 @@ class PresenceLog(Protocol):
         """Keep sign-in, sign-out and status changes for reports."""
         ...
 
+    async def last(self, login: str) -> str | None:
+        """The last status recorded for login, or None."""
+        ...
+
 
 class AgentDesk(TransferDesk):
     def __init__(self, router: Router, agents: AgentRepository, presence_log: PresenceLog) -> None:
@@ -38,6 +42,7 @@ class AgentDesk(TransferDesk):
         self._presence_log = presence_log
         self._agents: dict[str, Agent] = {}
         router.acd.bind(self)
+        router.acd.signed_out_listeners.append(self._record_signed_out)
 
     # ---------------------------------------------------------------- AssignmentLog
 
@@ -98,6 +103,15 @@ class AgentDesk(TransferDesk):
 
     async def connected(self, login: str) -> None:
         await self.router.acd.connection_restored(login)
+
+    def stop(self) -> None:
+        """The hub is shutting down: agents' sockets closing now keep their work and status
+        for the restart (restore gives them a fresh grace period)."""
+        self.router.acd.stopping = True
+
+    async def _record_signed_out(self, login: str) -> None:
+        """The grace period passed without a reconnect: signed out, for reports and restarts."""
+        await self._presence_log.record(login, AgentStatus.OFFLINE.value, self.router.clock.now())
 
     async def disconnected(self, login: str) -> None:
         await self.router.acd.connection_lost(login)
@@ -235,8 +249,9 @@ class AgentDesk(TransferDesk):
     # ---------------------------------------------------------------- restart
 
     async def restore(self) -> int:
-        """Rebuild queues and agent loads from the record after a restart. Agents are offline
-        until they reconnect; those who do not within the grace period lose their work."""
+        """Rebuild queues, agent loads and statuses from the record after a restart. Agents
+        are not connected until their inbox reconnects; those who do within the grace period
+        keep their status and conversations, the others lose them as after any disconnect."""
         await self.load_agents()
         router = self.router
         waiting = await router.book.in_states(WAITING)
@@ -245,9 +260,24 @@ class AgentDesk(TransferDesk):
         for conv in serving:
             if conv.agent and router.acd.presence.seat(conv.agent) is not None:
                 router.acd.attach(conv.agent, entry_for(conv))
-        for login in {c.agent for c in serving if c.agent and router.acd.presence.seat(c.agent)}:
-            await router.acd.connection_lost(login)
-        log.info("routing.restored", extra={"waiting": len(waiting), "serving": len(serving)})
+        serving_agents = {c.agent for c in serving if c.agent}
+        resumed = 0
+        for login in sorted(self._agents):
+            if router.acd.presence.seat(login) is None:
+                continue
+            last = await self._presence_log.last(login)
+            if last is not None and last != AgentStatus.OFFLINE.value:
+                status = AgentStatus(last)
+                # Wrap-up ends on a timer that did not survive the restart.
+                ready = AgentStatus.READY if status is AgentStatus.WRAP_UP else status
+                await router.acd.resume_status(login, ready)
+                resumed += 1
+            elif login in serving_agents:
+                await router.acd.connection_lost(login)
+        log.info(
+            "routing.restored",
+            extra={"waiting": len(waiting), "serving": len(serving), "agents": resumed},
+        )
         return len(waiting)
 
     # ---------------------------------------------------------------- helpers

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -77,6 +77,9 @@ class Acd(OfferDesk):
         self._last_pick: dict[str, str] = {}
         self._dispatching = False
         self._again = False
+        # Set when the hub shuts down: sockets closing then are a restart, not agents leaving.
+        self.stopping = False
+        self.signed_out_listeners: list[Callable[[str], Awaitable[None]]] = []
 
     def bind(self, record: AssignmentLog) -> None:
         """Where assignments are recorded (set once the router's desk exists)."""
@@ -154,9 +157,12 @@ class Acd(OfferDesk):
         return seat
 
     async def connection_lost(self, login: str) -> None:
-        """No new work now; after the grace period their conversations go back to the queue."""
+        """No new work now; after the grace period their conversations go back to the queue
+        (not while the hub shuts down: the restart gives everyone a new grace period)."""
         seat = self._seat(login)
         seat.connected = False
+        if self.stopping:
+            return
         for cid in [c for c, o in self._offers.items() if login in o.agents]:
             await self._drop_offer_for(login, cid, "declined")
         when = self._clock.now() + timedelta(seconds=self.config.disconnect_grace_s)
@@ -178,6 +184,18 @@ class Acd(OfferDesk):
         self._bus.publish(
             AgentStatusChanged(self._clock.now(), login, seat.status.value, seat.load)
         )
+        for listener in self.signed_out_listeners:
+            await listener(login)
+
+    async def resume_status(self, login: str, status: AgentStatus) -> None:
+        """After a restart: the agent's status from before it, not yet connected; they keep
+        it (and their conversations) if they reconnect within the grace period."""
+        seat = self._seat(login)
+        now = self._clock.now()
+        seat.status = status
+        seat.signed_in_at = seat.signed_in_at or now
+        seat.idle_since = seat.idle_since or now
+        await self.connection_lost(login)
 
     def attach(self, login: str, entry: QueueEntry) -> None:
         """Count a conversation on an agent without dispatching (restore, take-over)."""
