@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 
 from aiohttp import web
@@ -42,7 +43,7 @@ from mongo.indexes import ensure_indexes
 from mongo.kb_articles import MongoArticleRepository
 from mongo.messages import MongoMessageRepository
 from mongo.people import MongoAgentRepository
-from mongo.sessions import MongoLoginFailureRepository, MongoSessionRepository
+from mongo.sessions import MongoSessionRepository
 from mongo.taxonomy import MongoTaxonomyRepository
 from routing.bot import Bot
 from routing.cases import CaseDesk
@@ -52,6 +53,8 @@ from routing.taxonomy import Taxonomy, load_taxonomy_file
 from routing.timers import AsyncioScheduler
 
 log = logging.getLogger(__name__)
+
+RESUME_WINDOW = timedelta(minutes=30)
 
 
 def create_app(
@@ -74,6 +77,9 @@ def create_app(
     app.cleanup_ctx.append(open_mongo)
     app.cleanup_ctx.append(partial(open_routing, bot=bot))
     app.cleanup_ctx.append(open_inbox)
+    # After every channel registered its sender, before the first request: finish what a
+    # crash interrupted.
+    app.on_startup.append(_finish_interrupted_work)
     # Before any socket closes: agents disconnected by the shutdown keep their work.
     app.on_shutdown.append(_stop_routing)
     health.add_routes(app)
@@ -138,18 +144,26 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     await stack.outbox.close()
 
 
+async def _finish_interrupted_work(app: web.Application) -> None:
+    """Deliver replies stored but never sent, and answer messages stored but never answered
+    within RESUME_WINDOW (older ones are left to the agents' history)."""
+    stack = app[ROUTING]
+    await stack.outbox.resume(stack.router.book)
+    since = app[CLOCK].now() - RESUME_WINDOW
+    await stack.router.answer_unanswered(since)
+
+
 async def _stop_routing(app: web.Application) -> None:
     if ROUTING in app:
         app[ROUTING].desk.stop()
 
 
 def open_inbox(app: web.Application) -> AsyncIterator[None]:
-    """The agents' inbox: sessions, login lockout, agents, canned replies (after routing)."""
+    """The agents' inbox: sessions, agents, canned replies (after routing)."""
     db = app[DB]
     return inbox.open_inbox(
         app,
         sessions=MongoSessionRepository(db),
-        failures=MongoLoginFailureRepository(db),
         agents=MongoAgentRepository(db),
         canned=MongoCannedReplyRepository(db),
     )

@@ -41,6 +41,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("conversation_id", ASC), ("_id", ASC)], name="conversation_order"),
         # outbound messages still to deliver, resumed at start
         IndexModel([("delivery", ASC)], name="delivery"),
+        # inbound messages of the last minutes, checked for an answer at start (a string
+        # bucket: the embedded database serves equality and $in from an index, not ranges)
+        IndexModel([("received_minute", ASC)], name="received_minute"),
     ],
     "cases": [
         IndexModel([("number", ASC)], unique=True, name="number_unique"),
@@ -77,6 +80,17 @@ INDEXES: dict[str, list[IndexModel]] = {
     # channels/revisit.py
     "revisit_surveys": [
         IndexModel([("channel", ASC), ("address", ASC), ("sent_at", DESC)], name="address_recent")
+    ],
+    # channels/webchat: uploads and transcripts counted per visitor/address and hour, codes
+    "uploads": [IndexModel([("visitor", ASC), ("at", DESC)], name="visitor_recent")],
+    "transcript_requests": [
+        IndexModel([("visitor", ASC), ("at", DESC)], name="visitor_recent"),
+        IndexModel([("phone", ASC), ("at", DESC)], name="phone_recent"),
+        IndexModel([("email", ASC), ("at", DESC)], name="email_recent"),
+    ],
+    "contact_verifications": [
+        IndexModel([("visitor", ASC), ("to", ASC), ("created_at", DESC)], name="visitor_to"),
+        IndexModel([("to", ASC), ("created_at", DESC)], name="to_recent"),
     ],
     # channels/mail
     "mail_outbound": [

@@ -8,7 +8,7 @@ insert; a single-field one it checks through its index (docs/embedded-database.m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mongo.client import Database, insert_once
@@ -54,6 +54,15 @@ class MongoMessageRepository:
         cursor = self._col.find({"key": {"$in": keys}})
         return sorted([_message_from_doc(d) async for d in cursor], key=lambda m: m.id)
 
+    async def recent_inbound(self, since: datetime, until: datetime) -> list[StoredMessage]:
+        """Inbound messages received between since and until, oldest first."""
+        minutes = _minutes(since, until)
+        if not minutes:
+            return []
+        cursor = self._col.find({"received_minute": {"$in": minutes}})
+        found = [_message_from_doc(d) async for d in cursor]
+        return sorted((m for m in found if since <= m.created_at <= until), key=lambda m: m.id)
+
     async def pending_outbound(self, limit: int = 1000) -> list[StoredMessage]:
         cursor = self._col.find({"direction": "out", "delivery": "pending"}).limit(limit)
         return [_message_from_doc(d) async for d in cursor]
@@ -84,8 +93,21 @@ def message_key(channel: str, external_id: str) -> str:
     return f"{channel}:{external_id}"
 
 
+def _minutes(since: datetime, until: datetime) -> list[str]:
+    """The received_minute buckets from since to until (at most a day's worth)."""
+    start = since.astimezone(UTC).replace(second=0, microsecond=0)
+    end = until.astimezone(UTC)
+    count = int((end - start).total_seconds() // 60) + 1
+    return [_minute(start + timedelta(minutes=i)) for i in range(max(0, min(count, 1440)))]
+
+
+def _minute(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%d%H%M")
+
+
 def _message_to_doc(m: StoredMessage) -> dict[str, Any]:
-    return {
+    extra = {"received_minute": _minute(m.created_at)} if m.direction is Direction.INBOUND else {}
+    return extra | {
         "_id": m.id,
         "key": message_key(m.channel, m.external_id),
         "conversation_id": m.conversation_id,

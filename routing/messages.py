@@ -94,6 +94,16 @@ class MessageRepository(Protocol):
         self, conversation_id: str, *, after: str | None = None, limit: int = 100
     ) -> list[StoredMessage]: ...
 
+    async def find_many(self, channel: str, external_ids: list[str]) -> list[StoredMessage]: ...
+
     async def set_delivery(
         self, message_id: str, state: DeliveryState, error: str = ""
     ) -> None: ...
+
+    async def recent_inbound(self, since: datetime, until: datetime) -> list[StoredMessage]:
+        """Inbound messages received between since and until, oldest first."""
+        ...
+
+    async def pending_outbound(self, limit: int = 1000) -> list[StoredMessage]:
+        """Outbound messages stored but not yet handed to their channel."""
+        ...

@@ -51,6 +51,10 @@ class DeliveryFailed(Exception):
         self.retryable = retryable
 
 
+class ConversationLookup(Protocol):
+    async def get(self, conversation_id: str) -> Conversation: ...
+
+
 class ChannelSender(Protocol):
     async def send(self, message: OutboundMessage) -> None:
         """Deliver message or raise DeliveryFailed."""
@@ -159,10 +163,39 @@ class Outbox:
         await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, error)
         log.warning("outbox.failed", extra={"msg_id": out.message_id, "channel": out.channel})
 
-    async def resume(self, pending: Sequence[OutboundMessage]) -> None:
-        """After a restart: deliver what was stored but never confirmed sent."""
+    def deliver(self, pending: Sequence[OutboundMessage]) -> None:
+        """Deliver messages already stored as pending, in the background (a WeChat answer
+        that missed the passive-reply window: stored as sent in band, then set pending)."""
         for out in pending:
             self._spawn(out)
+
+    async def resume(self, conversations: ConversationLookup) -> int:
+        """After a restart: deliver what was stored but never handed to its channel (the
+        conversation says where to). Returns how many."""
+        pending = await self._messages.pending_outbound()
+        for stored in pending:
+            if stored.conversation_id is None:
+                continue
+            conv = await conversations.get(stored.conversation_id)
+            meta = dict(stored.meta)
+            self._spawn(
+                OutboundMessage(
+                    stored.id,
+                    conv.id,
+                    stored.channel,
+                    conv.account,
+                    conv.reply_to,
+                    stored.text,
+                    stored.sender,
+                    meta.get("sender_name", ""),
+                    tuple(b for b in meta.get("quick_replies", "").split("\n") if b),
+                    stored.kind,
+                    stored.meta,
+                )
+            )
+        if pending:
+            log.info("outbox.resumed", extra={"messages": len(pending)})
+        return len(pending)
 
     async def drain(self) -> None:
         """Wait for deliveries under way (tests, shutdown)."""

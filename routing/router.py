@@ -126,6 +126,29 @@ class Router:
             sent = await self.replies.store(conv, inbound, says, in_band)
             return InboundResult(conv.id, conv.state, inbound.id, sent)
 
+    async def answer_unanswered(self, since: datetime) -> int:
+        """After a crash: answer the citizens' messages stored since `since` whose answer was
+        never stored (the process died between the two writes), through the outbox. Runs
+        before the hub accepts traffic, so no retry of the same message races it. Returns
+        how many were answered."""
+        answered = 0
+        for inbound in await self.messages.recent_inbound(since, self.clock.now()):
+            if inbound.conversation_id is None or inbound.customer_id is None:
+                continue
+            first_reply = f"{inbound.external_id}:r0"
+            if await self.messages.find_many(inbound.channel, [first_reply]):
+                continue
+            conv = await self.book.get(inbound.conversation_id)
+            if conv.state is not ConversationState.BOT:
+                continue  # with an agent or queued: a person answers, not the bot
+            customer = await self.customers.get(inbound.customer_id)
+            conv, says = await self._respond(conv, customer, inbound)
+            await self.replies.store(conv, inbound, says, in_band=False)
+            answered += 1
+        if answered:
+            log.info("router.answered_after_restart", extra={"messages": answered})
+        return answered
+
     def agent_answered(self, conversation_id: str) -> None:
         self.reply_watch.agent_answered(conversation_id)
 
