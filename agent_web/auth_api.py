@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from functools import cache
 
 from aiohttp import web
 
@@ -18,9 +17,10 @@ from agent_web.auth import (
     requires,
     set_session_cookie,
 )
+from agent_web.client_address import client_address
 from agent_web.json_input import read_json, text
-from agent_web.keys import AGENTS, LOGIN_GUARD, SESSIONS, SOCKETS
-from agent_web.passwords import hash_password, verify_password
+from agent_web.keys import AGENTS, LOGIN_GUARD, SESSIONS, SETTINGS, SOCKETS
+from agent_web.passwords import verify_password
 from channels.keys import ROUTING
 from routing.agents import Agent
 from routing.errors import NotAllowed, NotFound
@@ -28,12 +28,6 @@ from routing.errors import NotAllowed, NotFound
 log = logging.getLogger(__name__)
 
 LOGIN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified against when the login is unknown, so both answers take as long."""
-    return hash_password("no such account")
 
 
 async def login(request: web.Request) -> web.Response:
@@ -44,21 +38,22 @@ async def login(request: web.Request) -> web.Response:
     if not LOGIN.match(name):
         raise refusal(400, "bad_request", "login must be 1–64 letters, digits, _ . or -")
     guard = request.app[LOGIN_GUARD]
-    wait = await guard.locked_for(name)
-    if wait:
-        raise _locked(wait)
-    stored = await request.app[AGENTS].password_hash(name)
-    matches = await asyncio.to_thread(verify_password, stored or _dummy_hash(), password)
-    agent = await _active_agent(request, name) if matches and stored else None
+    address = client_address(request, request.app[SETTINGS].hub_proxy_hops)
+    attempt = guard.reserve(address, name)  # LoginThrottled -> 429 at the edge
+    try:
+        # An unknown login costs one read and one hash check, as a wrong password does.
+        stored = await request.app[AGENTS].password_hash(name)
+        matches = await asyncio.to_thread(verify_password, stored, password)
+        agent = await _active_agent(request, name) if matches else None
+    except BaseException:
+        guard.release(attempt)  # undecided (database down): the attempt does not count
+        raise
     if agent is None:
-        lock = await guard.failed(name)
         # An unknown "login" may be a password typed into the wrong field: not logged.
         shown = name if stored else "(unknown)"
-        log.info("auth.login_failed", extra={"login": shown, "locked": bool(lock)})
-        if lock:
-            raise _locked(lock)
+        log.info("auth.login_failed", extra={"login": shown, "address": address})
         raise refusal(401, "invalid_credentials", "wrong login or password")
-    await guard.succeeded(name)
+    guard.succeeded(attempt)
     sessions = request.app[SESSIONS]
     token, session = await sessions.start(name)
     log.info("auth.login", extra={"login": name})
@@ -105,12 +100,6 @@ def _me_json(agent: Agent) -> dict[str, object]:
         "max_chats": agent.max_chats,
         "department": agent.department,
     }
-
-
-def _locked(seconds: int) -> web.HTTPException:
-    error = refusal(429, "locked", f"too many failed logins: try again in {seconds} seconds")
-    error.headers["Retry-After"] = str(seconds)
-    return error
 
 
 def add_routes(app: web.Application) -> None:

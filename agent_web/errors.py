@@ -8,6 +8,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+# pymongo's "no server answered" family: ServerSelectionTimeoutError, AutoReconnect and
+# NetworkTimeout all derive from ConnectionFailure. Other pymongo errors are bugs (a 500).
+from pymongo.errors import ConnectionFailure
+
+from agent_web.login_guard import LoginThrottled
 from routing.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
@@ -19,11 +24,22 @@ STATUS: dict[type[HubError], int] = {
     Conflict: 409,
     InvalidInput: 400,
     NotAllowed: 403,
+    LoginThrottled: 429,
 }
+
+DATABASE_DOWN = "数据库暂时不可用，请稍后重试"
+DATABASE_RETRY_AFTER_S = 5
 
 
 def json_error(status: int, reason: str, error: str = "bad_request") -> web.Response:
     return web.json_response({"error": error, "reason": reason}, status=status)
+
+
+def database_unavailable() -> web.Response:
+    """503 while the database does not answer; the browser (or a provider) retries later."""
+    response = json_error(503, DATABASE_DOWN, "database_unavailable")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return response
 
 
 @web.middleware
@@ -31,17 +47,30 @@ async def translate_errors(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except HubError as e:
-        status = next((s for t, s in STATUS.items() if isinstance(e, t)), 400)
-        return json_error(status, str(e), type(e).__name__)
+        return _domain_error(e)
     except web.HTTPException as e:
         if e.status < 400 or e.content_type == "application/json" or not _wants_json(request):
             raise
         return json_error(e.status, e.reason, e.reason.lower().replace(" ", "_"))
     except json.JSONDecodeError:
         return json_error(400, "the request body is not valid JSON", "invalid_json")
+    except ConnectionFailure as e:
+        log.warning(
+            "http.database_unavailable",
+            extra={"path": request.path, "method": request.method, "error": type(e).__name__},
+        )
+        return database_unavailable()
     except Exception:
         log.exception("http.unhandled", extra={"path": request.path, "method": request.method})
         return json_error(500, "internal error", "internal_error")
+
+
+def _domain_error(e: HubError) -> web.Response:
+    status = next((s for t, s in STATUS.items() if isinstance(e, t)), 400)
+    response = json_error(status, str(e), type(e).__name__)
+    if isinstance(e, LoginThrottled):
+        response.headers["Retry-After"] = str(e.retry_after_s)
+    return response
 
 
 def _wants_json(request: web.Request) -> bool:

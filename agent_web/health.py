@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from agent_web.errors import DATABASE_RETRY_AFTER_S
 from agent_web.keys import DB_KIND, HEALTH_PROBES, MONGO_CLIENT
 from mongo.client import ping
 
@@ -19,7 +20,10 @@ async def healthz(request: web.Request) -> web.Response:
         body[name] = part
         if part.get("degraded"):  # still serving (e.g. Rasa down, embedded NLU answers)
             body["status"] = "degraded"
-    return web.json_response(body, status=200 if up else 503)
+    if not up:
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S), "Cache-Control": "no-store"}
+        return web.json_response(body, status=503, headers=headers)
+    return web.json_response(body)
 
 
 def add_routes(app: web.Application) -> None:

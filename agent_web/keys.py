@@ -8,8 +8,9 @@ from aiohttp import web
 
 from agent_web.canned import CannedReplyRepository
 from agent_web.kb_panel import KbSearch
+from agent_web.login_guard import LoginGuard
 from agent_web.offer_book import OfferBook
-from agent_web.sessions import LoginGuard, SessionDesk
+from agent_web.sessions import SessionDesk
 from agent_web.sockets import SocketRegistry
 from hub.clock import Clock
 from hub.settings import Settings

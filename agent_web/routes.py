@@ -33,13 +33,9 @@ from agent_web.keys import (
     SESSIONS,
     SOCKETS,
 )
+from agent_web.login_guard import LoginGuard
 from agent_web.offer_book import OfferBook
-from agent_web.sessions import (
-    LoginFailureRepository,
-    LoginGuard,
-    SessionDesk,
-    SessionRepository,
-)
+from agent_web.sessions import SessionDesk, SessionRepository
 from agent_web.sockets import SocketRegistry
 from channels.keys import ROUTING
 from routing.agents import AgentRepository
@@ -68,13 +64,12 @@ async def open_inbox(
     app: web.Application,
     *,
     sessions: SessionRepository,
-    failures: LoginFailureRepository,
     agents: AgentRepository,
     canned: CannedReplyRepository,
 ) -> AsyncIterator[None]:
     """Cleanup context: the repositories the inbox uses, and the offer book on the bus."""
     app[SESSIONS] = SessionDesk(sessions, app[CLOCK])
-    app[LOGIN_GUARD] = LoginGuard(failures, app[CLOCK])
+    app[LOGIN_GUARD] = LoginGuard(app[CLOCK])
     app[AGENTS] = agents
     app[CANNED_REPLIES] = canned
     app[OFFERS].watch(app[ROUTING].bus)

@@ -1,4 +1,4 @@
-"""Signed-in staff: server-side sessions, and the per-account lockout after failed logins.
+"""Signed-in staff: server-side sessions (sign-in throttling is agent_web/login_guard.py).
 
 The browser holds only a random session token (HttpOnly cookie); the database holds its
 SHA-256, so a copy of the sessions collection signs nobody in. Each session carries its own
@@ -98,71 +98,3 @@ class SessionDesk:
     async def end_all(self, login: str) -> int:
         """Sign login out everywhere (deactivated, password changed)."""
         return await self._repo.remove_for_login(login)
-
-
-# ---------------------------------------------------------------- login lockout
-
-
-@dataclass(frozen=True, slots=True)
-class LoginFailures:
-    login: str
-    count: int
-    first_at: datetime
-    locked_until: datetime | None = None
-
-
-class LoginFailureRepository(Protocol):
-    async def get(self, login: str) -> LoginFailures | None: ...
-
-    async def increment(self, login: str, at: datetime) -> LoginFailures:
-        """Count one more failure (atomically), starting the record at `at` if new."""
-        ...
-
-    async def lock(self, login: str, until: datetime) -> None: ...
-
-    async def clear(self, login: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LockoutPolicy:
-    max_failures: int = 5
-    window_s: float = 900.0  # failures older than this are forgotten
-    lock_s: float = 900.0
-
-
-class LoginGuard:
-    """Locks an account after max_failures wrong passwords within window_s (the account, not
-    the address: guessing one agent's password from many addresses is the threat here)."""
-
-    def __init__(
-        self, repo: LoginFailureRepository, clock: Clock, policy: LockoutPolicy | None = None
-    ) -> None:
-        self._repo = repo
-        self._clock = clock
-        self.policy = policy or LockoutPolicy()
-
-    async def locked_for(self, login: str) -> int:
-        """Seconds until login may try again; 0 when it may now."""
-        record = await self._repo.get(login)
-        if record is None or record.locked_until is None:
-            return 0
-        left = (record.locked_until - self._clock.now()).total_seconds()
-        if left <= 0:
-            await self._repo.clear(login)
-            return 0
-        return max(1, int(left + 0.999))
-
-    async def failed(self, login: str) -> int:
-        """Record a wrong password; returns the lock in seconds if this failure locked it."""
-        now = self._clock.now()
-        record = await self._repo.get(login)
-        if record is not None and (now - record.first_at).total_seconds() > self.policy.window_s:
-            await self._repo.clear(login)
-        record = await self._repo.increment(login, now)
-        if record.count < self.policy.max_failures:
-            return 0
-        await self._repo.lock(login, now + timedelta(seconds=self.policy.lock_s))
-        return int(self.policy.lock_s)
-
-    async def succeeded(self, login: str) -> None:
-        await self._repo.clear(login)

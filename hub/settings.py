@@ -48,12 +48,17 @@ class Settings(BaseSettings):
     # database
     mongo_url: str | None = None  # unset: start the embedded mongoeco server
     mongo_db: str = "hub"
+    # how long a database call waits for a reachable server before the hub answers 503
+    mongo_selection_timeout_s: float = Field(default=5.0, gt=0, le=60)
     hub_db_path: Path = REPO_DIR / "var" / "hub.sqlite"
     hub_db_python: Path | None = None  # the .venv-db interpreter; found next to the repo if unset
     # http
     hub_host: str = "127.0.0.1"
     hub_port: int = Field(default=8345, ge=1, le=65535)
     hub_public_url: str | None = None  # how citizens' browsers reach us (widget, links)
+    # reverse proxies in front of the hub that append to X-Forwarded-For (0: none, the peer
+    # address is the client's; staff sign-in is throttled per client address)
+    hub_proxy_hops: int = Field(default=0, ge=0, le=5)
     hub_var_dir: Path = REPO_DIR / "var"
     hub_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # signs web-chat visitor tokens; unset: a random one kept under var/

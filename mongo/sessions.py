@@ -1,4 +1,4 @@
-"""Staff web sessions and login-failure counters in MongoDB (agent_web's sign-in)."""
+"""Staff web sessions in MongoDB (agent_web's sign-in)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from agent_web.sessions import LoginFailures, WebSession
+from agent_web.sessions import WebSession
 from mongo.client import Database
 
 
@@ -38,30 +36,6 @@ class MongoSessionRepository:
         return result.deleted_count
 
 
-class MongoLoginFailureRepository:
-    def __init__(self, db: Database) -> None:
-        self._col = db["login_failures"]
-
-    async def get(self, login: str) -> LoginFailures | None:
-        doc = await self._col.find_one({"_id": login})
-        return _failures_from_doc(doc) if doc else None
-
-    async def increment(self, login: str, at: datetime) -> LoginFailures:
-        doc = await self._col.find_one_and_update(
-            {"_id": login},
-            {"$inc": {"count": 1}, "$setOnInsert": {"first_at": at, "locked_until": None}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return _failures_from_doc(doc)
-
-    async def lock(self, login: str, until: datetime) -> None:
-        await self._col.update_one({"_id": login}, {"$set": {"locked_until": until}})
-
-    async def clear(self, login: str) -> None:
-        await self._col.delete_one({"_id": login})
-
-
 def _session_to_doc(s: WebSession) -> dict[str, Any]:
     return {
         "_id": s.token_hash,
@@ -81,13 +55,4 @@ def _session_from_doc(d: Mapping[str, Any]) -> WebSession:
         created_at=d["created_at"],
         expires_at=d["expires_at"],
         last_seen=d["last_seen"],
-    )
-
-
-def _failures_from_doc(d: Mapping[str, Any]) -> LoginFailures:
-    return LoginFailures(
-        login=d["_id"],
-        count=int(d.get("count", 0)),
-        first_at=d["first_at"],
-        locked_until=d.get("locked_until"),
     )

@@ -27,8 +27,11 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   if (resp.status === 429) {
-    const minutes = Math.ceil((Number(resp.headers.get("Retry-After")) || 900) / 60);
-    show(`登录失败次数过多，账号已锁定，请${minutes}分钟后再试`);
+    // The server's reason says how long to wait (尝试次数过多，请X秒后再试).
+    const seconds = Number(resp.headers.get("Retry-After")) || 1;
+    show(data.reason || `尝试次数过多，请${seconds}秒后再试`);
+  } else if (resp.status === 503) {
+    show(data.reason || "服务暂时不可用，请稍后重试");
   } else if (resp.status === 401) {
     show("账号或密码错误");
   } else {

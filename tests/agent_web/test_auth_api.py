@@ -1,5 +1,37 @@
-from agent_web.keys import LOGIN_GUARD
-from tests.agent_web.conftest import PASSWORD, Hub, Staff
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import web
+
+from agent_web.keys import CLOCK, DB, SETTINGS
+from hub.clock import FixedClock
+from tests.agent_web.conftest import PASSWORD, Hub, MakeHub, Staff
+
+LOGIN = "/api/v1/auth/login"
+
+
+def behind_proxy(clock: FixedClock) -> Callable[[web.Application], None]:
+    """make_hub(setup=…): one trusted proxy in front (X-Forwarded-For picks the client address),
+    and a clock that moves only when the test says so."""
+
+    def setup(app: web.Application) -> None:
+        app[SETTINGS] = app[SETTINGS].model_copy(update={"hub_proxy_hops": 1})
+        app[CLOCK] = clock
+
+    return setup
+
+
+async def sign_in(hub: Hub, address: str, login: str, password: str) -> aiohttp.ClientResponse:
+    """A sign-in from a browser at address (seen through the proxy)."""
+    return await hub.client.post(
+        LOGIN, json={"login": login, "password": password}, headers={"X-Forwarded-For": address}
+    )
+
+
+async def statuses(hub: Hub, address: str, login: str, password: str, times: int) -> list[int]:
+    return [(await sign_in(hub, address, login, password)).status for _ in range(times)]
 
 
 async def test_login_sets_an_httponly_strict_session_cookie_and_returns_the_csrf_token(hub: Hub):
@@ -46,25 +78,74 @@ async def test_unknown_login_answers_like_a_wrong_password(hub: Hub):
     assert (await resp.json())["error"] == "invalid_credentials"
 
 
-async def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(hub: Hub):
-    member = await hub.anonymous()
-    member.login = "agent2"
-    for _ in range(4):
-        assert (await member.sign_in("nope-nope")).status == 401
-    fifth = await member.sign_in("nope-nope")
-    assert fifth.status == 429
-    assert (await fifth.json())["error"] == "locked"
-    assert int(fifth.headers["Retry-After"]) > 0
-    right = await member.sign_in(PASSWORD)
-    assert right.status == 429
+async def test_wrong_passwords_throttle_the_address_not_the_account(make_hub: MakeHub):
+    hub = await make_hub(setup=behind_proxy(FixedClock()))
+    assert await statuses(hub, "203.0.113.5", "agent2", "nope-nope", 5) == [401] * 5
+    refused = await sign_in(hub, "203.0.113.5", "agent2", PASSWORD)
+    assert refused.status == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert await refused.json() == {
+        "error": "LoginThrottled",
+        "reason": "尝试次数过多，请1秒后再试",
+    }
+    assert (await sign_in(hub, "198.51.100.7", "agent2", PASSWORD)).status == 200
 
 
-async def test_a_lockout_is_per_account(hub: Hub):
-    await hub.app[LOGIN_GUARD].failed("agent2")
-    for _ in range(5):
-        await hub.app[LOGIN_GUARD].failed("agent2")
-    member = await hub.staff("agent1")
-    assert member.csrf
+async def test_a_throttled_address_may_try_again_after_retry_after(make_hub: MakeHub):
+    clock = FixedClock()
+    hub = await make_hub(setup=behind_proxy(clock))
+    await statuses(hub, "203.0.113.5", "agent2", "nope-nope", 6)
+    clock.advance(seconds=1)
+    assert (await sign_in(hub, "203.0.113.5", "agent2", PASSWORD)).status == 200
+
+
+async def test_a_real_agent_signs_in_while_a_stranger_is_throttled(make_hub: MakeHub):
+    hub = await make_hub(setup=behind_proxy(FixedClock()))
+    for bot in range(2):  # a small botnet spends the account's free attempts
+        await statuses(hub, f"203.0.113.{bot}", "agent2", "nope-nope", 5)
+    assert await statuses(hub, "203.0.113.99", "agent2", "guess-3", 2) == [401, 429]
+    assert (await sign_in(hub, "198.51.100.7", "agent2", PASSWORD)).status == 200
+
+
+async def test_concurrent_guesses_never_exceed_the_budget(make_hub: MakeHub):
+    hub = await make_hub(setup=behind_proxy(FixedClock()))
+    guesses = [sign_in(hub, "203.0.113.5", "agent2", f"guess-{n}") for n in range(20)]
+    answers = Counter(r.status for r in await asyncio.gather(*guesses))
+    assert answers == {401: 5, 429: 15}
+
+
+async def test_an_unknown_login_stores_nothing(make_hub: MakeHub):
+    hub = await make_hub(setup=behind_proxy(FixedClock()))
+    db = hub.app[DB]
+
+    async def documents() -> dict[str, int]:
+        names = await db.list_collection_names()
+        return {name: await db[name].count_documents({}) for name in names}
+
+    before = await documents()
+    for n in range(8):
+        await sign_in(hub, f"203.0.113.{n}", f"ghost{n}", "anything")
+    assert await documents() == before
+
+
+async def test_an_unknown_login_is_throttled_like_a_real_one(make_hub: MakeHub):
+    hub = await make_hub(setup=behind_proxy(FixedClock()))
+    seen: dict[str, list[list[int]]] = {}
+    for net, login in ((1, "agent2"), (2, "ghost")):
+        addresses = [f"10.{net}.0.1", f"10.{net}.0.2", f"10.{net}.0.3"]
+        seen[login] = [await statuses(hub, a, login, "nope-nope", 6) for a in addresses]
+    assert (
+        seen["ghost"]
+        == seen["agent2"]
+        == [[401] * 5 + [429]] * 2 + [[401, 429, 429, 429, 429, 429]]
+    )
+
+
+async def test_x_forwarded_for_is_ignored_without_a_trusted_proxy(make_hub: MakeHub):
+    hub = await make_hub(setup=lambda app: app.__setitem__(CLOCK, FixedClock()))
+    for n in range(5):
+        assert (await sign_in(hub, f"203.0.113.{n}", "agent2", "nope-nope")).status == 401
+    assert (await sign_in(hub, "198.51.100.7", "agent2", PASSWORD)).status == 429
 
 
 async def test_me_without_a_session_is_401(hub: Hub):

@@ -1,7 +1,10 @@
+from pathlib import Path
+
 from aiohttp.test_utils import TestClient
 
 from hub.app import create_app
 from hub.settings import Settings
+from tests.agent_web.outage import hub_on_own_database
 from tests.fakes.bot import FakeBot
 
 
@@ -29,3 +32,16 @@ async def test_app_seeds_the_taxonomy_once(aiohttp_client, settings: Settings, m
     doc = await mongo_client[settings.mongo_db]["taxonomy"].find_one({})
     assert len(doc["categories"]) == 239
     assert doc["version"] == 1
+
+
+async def test_healthz_reports_the_database_down_with_503(
+    aiohttp_client, settings: Settings, tmp_path: Path
+):
+    async with hub_on_own_database(aiohttp_client, settings, tmp_path) as (hub, server):
+        await server.stop()
+        resp = await hub.client.get("/healthz")
+        assert resp.status == 503
+        assert resp.headers["Retry-After"] == "5"
+        body = await resp.json()
+        assert body["status"] == "degraded"
+        assert body["database"] == {"status": "down", "kind": "embedded"}
