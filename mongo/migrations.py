@@ -29,12 +29,24 @@ _RETIRED_INDEXES: dict[str, tuple[str, ...]] = {
 _NO_LONGER_UNIQUE: dict[str, tuple[str, ...]] = {"case_events": ("case_seq",)}
 
 
+# Collections nothing reads any more.
+_RETIRED_COLLECTIONS = ("login_failures",)  # staff sign-in is throttled in memory now
+
+
 async def migrate(db: Database) -> None:
     """Run every step; log what changed."""
+    await _drop_retired_collections(db)
     await _drop_retired_indexes(db)
     await _backfill_message_keys(db)
     await _move_identity_keys(db)
     await _backfill_canned_reply_keys(db)
+
+
+async def _drop_retired_collections(db: Database) -> None:
+    names = set(await db.list_collection_names())
+    for name in names.intersection(_RETIRED_COLLECTIONS):
+        await db.drop_collection(name)
+        log.info("migration.collection_dropped", extra={"collection": name})
 
 
 async def _drop_retired_indexes(db: Database) -> None:
