@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from agent_web.keys import CASE_DESK, SETTINGS
+from agent_web.keys import CASE_DESK, CLOCK, SETTINGS
 from channels.keys import ROUTING
 from channels.revisit import RevisitSurveys
 from channels.wechat.api import WeChatApi
-from channels.wechat.callback import WeChatCallback, WeChatConfig
+from channels.wechat.callback import WeChatCallback
+from channels.wechat.config import WeChatConfig
 from channels.wechat.messages import CHANNEL
 from channels.wechat.sender import WeChatSender
 from channels.wechat.templates import CaseTemplateNotifier, TemplateIds
@@ -33,7 +34,8 @@ def install(app: web.Application) -> None:
             token=settings.wechat_token.get_secret_value(),
             aes_key=settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else "",
             reply_deadline_s=settings.wechat_reply_deadline_s,
-        )
+        ),
+        app[CLOCK],
     )
     app[CALLBACK] = callback
     app[API] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, secret)

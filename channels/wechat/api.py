@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT_BYTES = 2048  # one customer-service text message, UTF-8
 STALE_TOKEN = frozenset({40001, 40014, 42001})
-OUTSIDE_WINDOW = frozenset({45015, 45047})  # 48-hour window closed / reply quota used up
 
 
 class WeChatApiError(Exception):
@@ -48,10 +47,14 @@ class WeChatApi:
 
     async def send_text(self, openid: str, text: str) -> None:
         for part in split_text(text):
-            await self.call(
-                "message/custom/send",
-                {"touser": openid, "msgtype": "text", "text": {"content": part}},
-            )
+            await self.send_part(openid, part)
+
+    async def send_part(self, openid: str, part: str) -> None:
+        """One customer-service text message (at most TEXT_LIMIT_BYTES, see split_text)."""
+        await self.call(
+            "message/custom/send",
+            {"touser": openid, "msgtype": "text", "text": {"content": part}},
+        )
 
     async def send_template(
         self, openid: str, template_id: str, data: dict[str, str], url: str = ""

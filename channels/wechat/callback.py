@@ -1,10 +1,11 @@
 """GET/POST /channels/wechat: URL verification and message callbacks.
 
-Every request's signature is checked (403 otherwise). The router runs as a task: if its
-answer is ready within the passive-reply deadline (WeChat waits 5 s; we keep a margin) it
-goes back in the HTTP response; otherwise WeChat gets `success` at once and the answer
-follows through the customer-service API. A retry of a message still being answered waits
-for the same task, so WeChat's three tries never produce a second case or reply.
+Every request is checked first (channels/wechat/verification.py: signature, timestamp
+window, nonce, safe mode); a refusal is a 4xx with a JSON reason. The router runs as a task:
+if its answer is ready within the passive-reply deadline (WeChat waits 5 s; we keep a
+margin) it goes back in the HTTP response; otherwise WeChat gets `success` at once and the
+answer follows through the customer-service API. A retry of a message still being answered
+waits for the same task, so WeChat's three tries never produce a second case or reply.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from aiohttp import web
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.events import BaseEvent
-from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
 
 from channels.keys import ROUTING
 from channels.revisit import RevisitSurveys
 from channels.wechat import messages, texts
+from channels.wechat.config import WeChatConfig
+from channels.wechat.verification import CallbackGuard, Refused
+from hub.clock import Clock
 from routing.messages import DeliveryState, InboundMessage, SenderKind
 from routing.outbox import OutboundMessage
 from routing.turns import InboundResult
@@ -37,54 +36,48 @@ SUCCESS = "success"
 _REMEMBER = 10_000  # message ids answered through the API, for late retries
 
 
-@dataclass(frozen=True, slots=True)
-class WeChatConfig:
-    app_id: str
-    token: str
-    aes_key: str = ""  # set: compatible and safe modes can be decrypted
-    reply_deadline_s: float = 4.0
-
-
 class WeChatCallback:
-    def __init__(self, config: WeChatConfig) -> None:
+    def __init__(self, config: WeChatConfig, clock: Clock) -> None:
         self.config = config
-        self._crypto = (
-            WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
-        )
+        self._guard = CallbackGuard(config, clock)
         self._inflight: dict[str, asyncio.Task[InboundResult]] = {}
         self._answered_late: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.surveys: RevisitSurveys | None = None  # set at start when templates are on
 
     async def verify(self, request: web.Request) -> web.Response:
-        self._check(request)
-        return web.Response(text=request.query.get("echostr", ""))
+        q = request.query
+        echostr = q.get("echostr", "")
+        try:
+            self._guard.check_query(q)
+            self._guard.once(q, b"echostr:" + echostr.encode("utf-8", "surrogatepass"))
+        except Refused as e:
+            return _refusal(request, e)
+        return web.Response(text=echostr)
 
     async def receive(self, request: web.Request) -> web.Response:
-        self._check(request)
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise _refuse(web.HTTPRequestEntityTooLarge, "body too large")
         q = request.query
-        aes = q.get("encrypt_type") == "aes"
         try:
-            messages.check_xml(body)
-            xml = self._decrypt(body, q) if aes else body
+            self._guard.check_query(q)
+            encrypted = self._guard.encrypted(q)
+            body = await _read_body(request)
+            # msg_signature before the nonce, so only a body WeChat signed can spend it
+            xml = self._guard.open(q, body) if encrypted else body
+            self._guard.once(q, body)
             msg = messages.parse(xml)
+        except Refused as e:
+            return _refusal(request, e)
         except messages.BadMessage as e:
-            log.info("wechat.bad_message", extra={"reason": str(e)})
-            raise _refuse(web.HTTPBadRequest, "bad message") from None
+            return _refusal(request, Refused(400, str(e)))
         reply = await self._answer(request.app, msg)
         if reply is None:
             return web.Response(text=SUCCESS)
         # CreateTime from the message answered, so a retry gets the same reply byte for byte
-        created = int(msg.create_time.timestamp())
         xml_out = TextReply(
-            source=msg.target, target=msg.source, content=reply, time=created
+            source=msg.account, target=msg.openid, content=reply, time=msg.created
         ).render()
-        if aes:
-            assert self._crypto is not None
-            xml_out = self._crypto.encrypt_message(xml_out, q.get("nonce", ""), q.get("timestamp"))
+        if encrypted:
+            xml_out = self._guard.seal(xml_out, q)
         return web.Response(text=xml_out, content_type="application/xml")
 
     async def close(self) -> None:
@@ -93,33 +86,8 @@ class WeChatCallback:
                 await asyncio.wait_for(asyncio.shield(task), 5)
 
     # ------------------------------------------------------------------ internals
-    def _check(self, request: web.Request) -> None:
-        q = request.query
-        try:
-            check_signature(
-                self.config.token,
-                q.get("signature", ""),
-                q.get("timestamp", ""),
-                q.get("nonce", ""),
-            )
-        except InvalidSignatureException:
-            log.warning("wechat.bad_signature", extra={"path": request.path})
-            raise _refuse(web.HTTPForbidden, "invalid signature") from None
-
-    def _decrypt(self, body: bytes, q: object) -> str:
-        if self._crypto is None:
-            raise messages.BadMessage("encrypted message but WECHAT_AES_KEY is not set")
-        try:
-            return self._crypto.decrypt_message(
-                body, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", "")
-            )
-        except InvalidSignatureException:
-            raise messages.BadMessage("invalid msg_signature") from None
-        except Exception as e:  # wechatpy raises several types for a body it cannot decrypt
-            raise messages.BadMessage(f"cannot decrypt: {type(e).__name__}") from None
-
-    async def _answer(self, app: web.Application, msg: object) -> str | None:
-        if isinstance(msg, BaseEvent):
+    async def _answer(self, app: web.Application, msg: messages.Received) -> str | None:
+        if msg.is_event:
             return await self._event(app, msg)
         inbound = messages.inbound(msg, self.config.app_id)
         if self.surveys is not None and await self.surveys.answer(
@@ -128,15 +96,16 @@ class WeChatCallback:
             return texts.SURVEY_THANKS  # a 1/2/3 revisit rating, recorded on the case
         return await self._route(app, inbound)
 
-    async def _event(self, app: web.Application, event: BaseEvent) -> str | None:
-        kind = event.event
-        if kind in ("subscribe", "subscribe_scan", "scan"):
+    async def _event(self, app: web.Application, event: messages.Received) -> str | None:
+        if event.event in ("subscribe", "scan"):  # a follow, with or without a QR scene
             return texts.WELCOME
-        if kind == "click":
-            text = texts.CLICK_TEXT.get(str(event.key))
+        if event.event == "click":
+            text = texts.CLICK_TEXT.get(event.event_key)
             if text:
-                return await self._route(app, messages.click(event, self.config.app_id, text))
-        return None  # unsubscribe, view, location reports …: nothing to say
+                return await self._route(app, messages.inbound(event, self.config.app_id, text))
+        # unsubscribe, view, location reports, template receipts, events we do not know:
+        # acknowledged, nothing to say, nothing routed
+        return None
 
     async def _route(self, app: web.Application, msg: InboundMessage) -> str | None:
         key = msg.external_id
@@ -187,10 +156,24 @@ class WeChatCallback:
                     quick_replies=reply.quick_replies,
                 )
             )
-        await stack.outbox.resume(pending)
+        stack.outbox.deliver(pending)
 
 
-def _refuse(cls: type[web.HTTPException], reason: str) -> web.HTTPException:
-    return cls(
-        text=f'{{"error": "refused", "reason": "{reason}"}}', content_type="application/json"
-    )
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, at most MAX_BODY bytes. Raises Refused (413) beyond that."""
+    too_big = Refused(413, f"the body is larger than {MAX_BODY} bytes")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refusal(request: web.Request, e: Refused) -> web.Response:
+    log.info("wechat.refused", extra={"status": e.status, "reason": str(e), "path": request.path})
+    return web.json_response({"error": "refused", "reason": str(e)}, status=e.status)

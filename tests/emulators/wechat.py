@@ -32,13 +32,15 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 - WeChat's scheme
 
 
-def text_xml(openid: str, content: str, msg_id: int, created: int | None = None) -> str:
+def text_xml(openid: str, content: str, msg_id: int | None, created: int | None = None) -> str:
+    """A text message; msg_id None leaves MsgId out (as a forged or broken client might)."""
     return (
         f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
         f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{created or int(time.time())}</CreateTime>"
         f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
-        f"<MsgId>{msg_id}</MsgId></xml>"
+        + ("" if msg_id is None else f"<MsgId>{msg_id}</MsgId>")
+        + "</xml>"
     )
 
 
@@ -71,7 +73,10 @@ class WeChatEmulator:
     templates: list[dict[str, Any]] = field(default_factory=list)
     menus: list[dict[str, Any]] = field(default_factory=list)
     token_requests: int = 0
-    fail_next: list[int] = field(default_factory=list)  # errcodes for the next send calls
+    # errcodes for the next send calls (0: that call goes through)
+    fail_next: list[int] = field(default_factory=list)
+    outage_next: int = 0  # this many next send calls get a 502 HTML page (a broken proxy)
+    last_request: tuple[dict[str, str], bytes] = ({}, b"")
     _tokens: set[str] = field(default_factory=set)
     _last_seen: dict[str, float] = field(default_factory=dict)
     _server: TestServer | None = None
@@ -111,41 +116,70 @@ class WeChatEmulator:
         self,
         http: aiohttp.ClientSession,
         url: str,
-        xml: str,
+        xml: str | bytes,
         *,
         mode: str = "plain",
         token: str = TOKEN,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+        decoy: str | None = None,
     ) -> aiohttp.ClientResponse:
-        """Deliver xml to the hub as WeChat does; returns the response (body read)."""
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
-        params = {
-            "signature": sign(token, timestamp, nonce),
-            "timestamp": timestamp,
-            "nonce": nonce,
-            "openid": "ignored",
-        }
-        body = xml
-        if mode in ("compat", "aes"):
-            crypto = WeChatCrypto(token, AES_KEY, APP_ID)
-            encrypted = crypto.encrypt_message(xml, nonce, timestamp)
-            # encrypt_message returns the reply envelope; WeChat's request carries Encrypt
-            # (and in compatible mode the plaintext fields too)
-            import xmltodict
+        """Deliver xml to the hub as WeChat does; returns the response (body read).
 
-            envelope = xmltodict.parse(encrypted)["xml"]
-            params |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
-            inner = xml.removeprefix("<xml>").removesuffix("</xml>") if mode == "compat" else ""
-            body = (
-                f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>{inner}"
-                f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        mode: plain, compat (plaintext fields and Encrypt) or aes (Encrypt only).
+        decoy: in compatible mode, the plaintext fields shown beside Encrypt (default: the
+        message's own). The request sent is kept in last_request, for replays."""
+        params = self.signed_params(token=token, timestamp=timestamp, nonce=nonce)
+        raw = xml.encode("utf-8") if isinstance(xml, str) else xml
+        body = raw
+        if mode in ("compat", "aes"):
+            msg_signature, encrypted = self.encrypt(
+                raw, params["timestamp"], params["nonce"], token
             )
+            params |= {"encrypt_type": "aes", "msg_signature": msg_signature}
+            envelope = f"<Encrypt><![CDATA[{encrypted}]]></Encrypt>"
             if mode == "compat":
-                body = f"<xml>{inner}<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
-        resp = await http.post(
-            url, params=params, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}
-        )
+                shown = decoy if decoy is not None else raw.decode("utf-8")
+                inner = shown.removeprefix("<xml>").removesuffix("</xml>")
+                body = f"<xml>{inner}{envelope}</xml>".encode()
+            else:
+                body = (
+                    f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>{envelope}</xml>".encode()
+                )
+        return await self.post_raw(http, url, params, body)
+
+    async def post_raw(
+        self, http: aiohttp.ClientSession, url: str, params: dict[str, str], body: bytes
+    ) -> aiohttp.ClientResponse:
+        """POST exactly these query parameters and body (replays, forgeries, malformed XML)."""
+        self.last_request = (dict(params), body)
+        resp = await http.post(url, params=params, data=body, headers={"Content-Type": "text/xml"})
         await resp.read()
         return resp
+
+    @staticmethod
+    def signed_params(
+        *, token: str = TOKEN, timestamp: int | None = None, nonce: str | None = None
+    ) -> dict[str, str]:
+        """The query WeChat adds to every callback: signature over token, timestamp, nonce."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        once = secrets.token_hex(5) if nonce is None else nonce
+        return {
+            "signature": sign(token, ts, once),
+            "timestamp": ts,
+            "nonce": once,
+            "openid": "ignored",
+        }
+
+    @staticmethod
+    def encrypt(xml: bytes, timestamp: str, nonce: str, token: str = TOKEN) -> tuple[str, str]:
+        """(msg_signature, Encrypt) for xml, as WeChat builds them in safe mode."""
+        import xmltodict
+
+        crypto = WeChatCrypto(token, AES_KEY, APP_ID)
+        # encrypt_message returns the reply envelope; WeChat's request carries its Encrypt
+        envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, timestamp))["xml"]
+        return envelope["MsgSignature"], envelope["Encrypt"]
 
     @staticmethod
     def decrypt_reply(body: str, params: dict[str, str] | None = None) -> str:
@@ -176,8 +210,11 @@ class WeChatEmulator:
         if (bad := self._bad_token(request)) is not None:
             return bad
         body = json.loads(await request.read())
-        if self.fail_next:
-            code = self.fail_next.pop(0)
+        if self.outage_next:
+            self.outage_next -= 1
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>")
+        code = self.fail_next.pop(0) if self.fail_next else 0
+        if code:
             return web.json_response({"errcode": code, "errmsg": "injected"})
         if len(body["text"]["content"].encode("utf-8")) > 2048:
             return web.json_response({"errcode": 45002, "errmsg": "content size out of limit"})
