@@ -55,11 +55,14 @@ async def case_draft(request: web.Request, me: Caller) -> web.Response:
     messages = await stack.messages.list_for_conversation(conv.id, limit=500)
     found: dict[str, str] = {}
     intents: list[str] = []
+    typed = ""  # a number the citizen typed in a channel's form (web chat): a contact detail
     for m in messages:
         meta = dict(m.meta)
         if m.sender is SenderKind.BOT and "intent" in meta:
             found.update(entities(meta))
             intents.append(meta["intent"])
+        elif m.direction is Direction.INBOUND and "contact_phone" in meta:
+            typed = meta["contact_phone"]
     said = [m.text for m in messages if m.direction is Direction.INBOUND and m.text]
     case_type = next(
         (_TYPE_BY_INTENT[i] for i in reversed(intents) if i in _TYPE_BY_INTENT), CaseType.CONSULT
@@ -70,7 +73,7 @@ async def case_draft(request: web.Request, me: Caller) -> web.Response:
         "type": case_type.value,
         "title": (service + "：" if service else "") + first[:60],
         "description": "\n".join(said)[:2000],
-        "contact_phone": await _phone(stack, conv, found.get("phone")),
+        "contact_phone": await _phone(stack, conv, found.get("phone") or typed),
         "address": _address(found),
         "service_type": service,
         "time": found.get("time", ""),

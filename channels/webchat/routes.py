@@ -2,50 +2,49 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import quote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
-from channels.webchat import socket
+from agent_web.auth import refusal, signed_in
+from channels.keys import ROUTING
+from channels.webchat import socket, texts
+from channels.webchat.download_access import staff_may_download
 from channels.webchat.keys import TOKENS, UPLOADS
-from channels.webchat.uploads import MAX_BYTES, refuse, sniff
+from channels.webchat.upload_form import read_form_file
+from channels.webchat.uploads import MAX_BYTES, UPLOAD_ID, UploadQuotaExceeded, sniff
 
 STATIC = Path(__file__).resolve().parent / "static"
-_CHUNK = 64 * 1024
 
 
-def _visitor(request: web.Request) -> str:
-    visitor = request.query.get("visitor", "")
-    if not request.app[TOKENS].valid(visitor, request.query.get("token", "")):
-        raise refuse(403, "身份校验失败，请刷新页面")
+def _visitor(request: web.Request) -> str | None:
+    """The visitor of a valid visitor/token pair in the query; None when none is given.
+    Raises 403 for a wrong token."""
+    visitor, token = request.query.get("visitor", ""), request.query.get("token", "")
+    if not visitor and not token:
+        return None
+    if not request.app[TOKENS].valid(visitor, token):
+        raise _refuse(403, texts.IDENTITY_FAILED)
     return visitor
 
 
 async def upload(request: web.Request) -> web.Response:
     visitor = _visitor(request)
-    if request.content_length is not None and request.content_length > MAX_BYTES + 4096:
-        raise refuse(413, "文件不能超过5MB")
+    if visitor is None:
+        raise _refuse(403, texts.IDENTITY_FAILED)
+    store = request.app[UPLOADS]
     try:
-        reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
-        raise refuse(400, "请以 multipart/form-data 上传文件") from None
-    part = await reader.next()
-    while part is not None and getattr(part, "name", None) != "file":
-        part = await reader.next()
-    if not isinstance(part, BodyPartReader):
-        raise refuse(400, "缺少文件")
-    data = bytearray()
-    while chunk := await part.read_chunk(_CHUNK):
-        data += chunk
-        if len(data) > MAX_BYTES:
-            raise refuse(413, "文件不能超过5MB")
-    if not data:
-        raise refuse(400, "文件是空的")
-    mime = sniff(bytes(data[:16]))
-    if mime is None:
-        raise refuse(415, "只能上传图片（JPG、PNG、GIF、WebP）或PDF文件")
-    stored = await request.app[UPLOADS].save(visitor, part.filename or "file", bytes(data), mime)
+        await store.check_quota(visitor)  # before reading megabytes we would refuse
+        form = await read_form_file(request, MAX_BYTES)
+        mime = sniff(form.data[:16])
+        if mime is None:
+            raise _refuse(415, texts.UPLOAD_WRONG_TYPE)
+        stored = await store.save_within_quota(visitor, form.filename, form.data, mime)
+    except UploadQuotaExceeded as e:
+        reason = texts.UPLOAD_TOO_MANY if e.by == "files" else texts.UPLOAD_TOO_MUCH
+        raise _refuse(429, reason) from None
     return web.json_response(
         {"file": {"id": stored.id, "name": stored.name, "mime": stored.mime, "size": stored.size}},
         dumps=_dumps,
@@ -53,14 +52,20 @@ async def upload(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    from agent_web.auth import signed_in  # staff read any upload; a visitor only their own
-
-    upload_id = request.match_info["upload_id"]
+    """The visitor who uploaded it, or staff who may read a conversation it was sent in."""
     store = request.app[UPLOADS]
-    staff = await signed_in(request)
-    found = await store.get(upload_id, None if staff is not None else _visitor(request))
-    if found is None:
-        raise refuse(404, "文件不存在")
+    found = await store.get(request.match_info["upload_id"])
+    visitor = _visitor(request)
+    if visitor is None:
+        staff = await signed_in(request)
+        if staff is None:
+            raise _refuse(403, texts.IDENTITY_FAILED)
+        if found is None:
+            raise _refuse(404, texts.FILE_NOT_FOUND)
+        if not await staff_may_download(request.app[ROUTING], staff, found):
+            raise _refuse(403, texts.FILE_FORBIDDEN)
+    elif found is None or found.visitor != visitor:
+        raise _refuse(404, texts.FILE_NOT_FOUND)  # another visitor's file does not exist
     response = web.FileResponse(store.path(found.id))
     response.content_type = found.mime
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(found.name)}"
@@ -90,16 +95,19 @@ def _static(name: str, content_type: str) -> web.FileResponse:
     return response
 
 
-def _dumps(obj: object) -> str:
-    import json
+def _refuse(status: int, reason: str) -> web.HTTPException:
+    error = {403: "forbidden", 404: "not_found"}.get(status, "bad_upload")
+    return refusal(status, error, reason)
 
+
+def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/webchat/ws", socket.handle)
     app.router.add_post("/webchat/upload", upload)
-    app.router.add_get("/webchat/files/{upload_id:[0-9a-f]{24}}", download)
+    app.router.add_get(f"/webchat/files/{{upload_id:{UPLOAD_ID}}}", download)
     app.router.add_get("/webchat/widget.js", widget_js)
     app.router.add_get("/webchat/widget.css", widget_css)
     app.router.add_get("/webchat/demo", demo_page)

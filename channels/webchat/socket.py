@@ -13,16 +13,24 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from channels.keys import ROUTING
-from channels.webchat import frames
-from channels.webchat.keys import SOCKETS, TOKENS, UPLOADS
-from channels.webchat.transcripts import request_transcript
+from channels.mail import MAILER
+from channels.sms import OUTBOUND
+from channels.webchat import contact, frames, texts
+from channels.webchat.keys import RATINGS, SOCKETS, TOKENS, TRANSCRIPTS, UPLOADS
+from channels.webchat.transcripts import (
+    DestinationNotVerified,
+    TooManyTranscripts,
+    TranscriptAsk,
+    Transports,
+)
+from channels.webchat.verification import PHONE
 from channels.webchat.visitors import CHANNEL, message_frame
-from hub.phone import PhoneNumber
+from hub.phone import InvalidPhoneNumber, PhoneNumber
 from hub.routing_stack import RoutingStack
+from mongo.ratings import Rating
 from routing.customers import Identity, IdentityKind
 from routing.errors import HubError
 from routing.messages import Attachment, InboundMessage
-from routing.turns import InboundResult
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +51,9 @@ _PUBLIC_STATE = {
 class Visit:
     visitor: str
     name: str = ""
-    phone: str = ""
+    # The pre-chat form's number: a contact detail for the agent (carried on the next
+    # message), never an identity: anyone can type anyone's number (contact.py verifies).
+    contact_phone: str = ""
     conversation_id: str | None = None
 
 
@@ -105,7 +115,7 @@ async def _hello(
         visitor, token = hello.visitor, hello.token
     else:
         visitor, token = tokens.new_visitor()
-    visit = Visit(visitor, hello.name, hello.phone)
+    visit = Visit(visitor, hello.name, _contact_phone(hello.phone))
     app[SOCKETS].add(visitor, ws)
     customer = await stack.customers.find_by_identity(Identity(IdentityKind.WEB, visitor))
     state = "bot"
@@ -142,6 +152,10 @@ async def _dispatch(
         await _rate(ws, app, stack, visit, frame)
     elif isinstance(frame, frames.Transcript):
         await _transcript(ws, app, visit, frame)
+    elif isinstance(frame, frames.Verify):
+        await _send(ws, await contact.send_code(app, visit.visitor, frame))
+    elif isinstance(frame, frames.VerifyCode):
+        await _send(ws, await contact.confirm_code(app, visit.visitor, frame))
     elif isinstance(frame, frames.Ping):
         await _send(ws, {"type": "pong"})
     else:
@@ -156,8 +170,11 @@ async def _message(
     frame: frames.Message,
 ) -> None:
     meta = [("client_id", frame.client_id)]
+    if visit.contact_phone:
+        meta.append(("contact_phone", visit.contact_phone))
     attachments: tuple[Attachment, ...] = ()
     text, kind = frame.text, "text"
+    upload = None
     if frame.file:
         upload = await app[UPLOADS].get(frame.file, visit.visitor)
         if upload is None:
@@ -182,7 +199,9 @@ async def _message(
         display_name=visit.name,
     )
     result = await stack.router.handle_inbound(msg)
-    visit.conversation_id = result.conversation_id
+    visit.conversation_id, visit.contact_phone = result.conversation_id, ""
+    if upload is not None:  # staff who may read this conversation may download the file
+        await app[UPLOADS].sent_in(upload, result.conversation_id)
     app[SOCKETS].follow(result.conversation_id, visit.visitor)
     await _send(
         ws,
@@ -193,8 +212,6 @@ async def _message(
             "duplicate": result.duplicate,
         },
     )
-    if visit.phone:
-        await _link_phone(stack, result, visit)
     for reply in result.replies:
         await app[SOCKETS].push(
             visit.visitor,
@@ -211,17 +228,12 @@ async def _message(
     await _send(ws, {"type": "state", "state": _PUBLIC_STATE.get(result.state.value, "bot")})
 
 
-async def _link_phone(stack: RoutingStack, result: InboundResult, visit: Visit) -> None:
-    """The pre-chat form's phone joins the visitor to the customer's phone identity."""
-    phone, visit.phone = visit.phone, ""
-    conv = await stack.router.book.get(result.conversation_id)
+def _contact_phone(typed: str) -> str:
+    """The pre-chat form's number in E.164; "" when it is not a phone number."""
     try:
-        number = PhoneNumber.parse(phone)
-        await stack.customers.add_identity(
-            conv.customer_id, Identity(IdentityKind.PHONE, number.e164)
-        )
-    except (HubError, ValueError) as e:  # taken by another customer, or not a number
-        log.info("webchat.phone_not_linked", extra={"reason": type(e).__name__})
+        return PhoneNumber.parse(typed).e164 if typed else ""
+    except InvalidPhoneNumber:
+        return ""
 
 
 async def _rate(
@@ -235,23 +247,9 @@ async def _rate(
         raise frames.FrameError("还没有可以评价的会话")
     conv = await stack.router.book.get(visit.conversation_id)
     await stack.router.book.put(replace(conv, rating=frame.value))
-    await (
-        app[UPLOADS]
-        .db["ratings"]
-        .update_one(
-            {"_id": conv.id},
-            {
-                "$set": {
-                    "customer_id": conv.customer_id,
-                    "agent": conv.agent,
-                    "value": frame.value,
-                    "comment": frame.comment,
-                    "at": datetime.now(UTC),
-                }
-            },
-            upsert=True,
-        )
-    )
+    at = datetime.now(UTC)
+    rating = Rating(conv.id, conv.customer_id, conv.agent, frame.value, frame.comment, at)
+    await app[RATINGS].put(rating)
     log.info("webchat.rated", extra={"conversation": conv.id, "rating": frame.value})
     await _send(ws, {"type": "rated", "value": frame.value})
 
@@ -261,14 +259,19 @@ async def _transcript(
 ) -> None:
     if visit.conversation_id is None:
         raise frames.FrameError("还没有聊天记录")
-    requested = await request_transcript(
-        app,
-        app[UPLOADS].db,
-        app[ROUTING].messages,
-        visit.conversation_id,
-        email=frame.email,
-        phone=frame.phone,
-    )
+    to = [contact.destination(frame.phone, "")] if frame.phone else []
+    if frame.email:
+        to.append(contact.destination("", frame.email))
+    ask = TranscriptAsk(visit.visitor, visit.conversation_id, tuple(to))
+    try:
+        requested = await app[TRANSCRIPTS](ask, Transports(app.get(OUTBOUND), app.get(MAILER)))
+    except DestinationNotVerified as e:
+        unverified = e.to.kind == PHONE
+        raise frames.FrameError(
+            texts.TRANSCRIPT_PHONE_UNVERIFIED if unverified else texts.TRANSCRIPT_EMAIL_UNVERIFIED
+        ) from None
+    except TooManyTranscripts:
+        raise frames.FrameError(texts.TRANSCRIPTS_TOO_OFTEN) from None
     frame_out = {"type": "transcript_requested", "status": requested.status}
     await _send(ws, frame_out | {"via": list(requested.via)})
 

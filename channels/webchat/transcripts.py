@@ -1,20 +1,25 @@
-"""Chat transcripts on request, by SMS and/or e-mail. Each goes out like any notification:
-stored first, retried, its outcome kept (sms_outbound / mail_outbound). A route with no
-transport configured (no SMS channel, no SMTP_HOST) leaves the request pending in
-`transcript_requests` for an operator."""
+"""Chat transcripts on request, by SMS and/or e-mail, only to a number or address the visitor
+verified (channels/webchat/verification.py) and a few times an hour per visitor and per
+address: a chat can hold a name, an ID number, an address. Each goes out like any
+notification: stored first, retried, its outcome kept (sms_outbound / mail_outbound). A
+route with no transport configured (no SMS channel, no SMTP_HOST) leaves the request
+pending in `transcript_requests` for an operator."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from aiohttp import web
-
-from channels.mail import MAILER
-from channels.sms import OUTBOUND
-from hub.phone import InvalidPhoneNumber, PhoneNumber
-from mongo.client import Database
+from channels.mail.outbox import MailOutbox
+from channels.sms.outbound import SmsOutbound
+from channels.webchat.keyed_locks import KeyedLocks
+from channels.webchat.verification import EMAIL, PHONE, ContactVerifier, Destination
+from hub.clock import Clock
+from mongo.transcripts import TranscriptRequest
+from routing.errors import NotAllowed
+from routing.ids import new_id
 from routing.messages import MessageRepository, SenderKind, StoredMessage
 from routing.sla import LOCAL_TZ
 
@@ -63,54 +68,106 @@ def transcript_mail(messages: list[StoredMessage]) -> str:
     return MAIL_HEAD + "\n".join(transcript_lines(messages, times=True)) + MAIL_FOOT
 
 
-async def request_transcript(
-    app: web.Application,
-    db: Database,
-    messages: MessageRepository,
-    conversation_id: str,
-    *,
-    email: str,
-    phone: str,
-) -> TranscriptStatus:
-    """Record the request, then send it by every route asked for that is configured."""
-    doc = {
-        "conversation_id": conversation_id,
-        "email": email,
-        "phone": phone,
-        "status": "pending",
-        "at": datetime.now(UTC),
-    }
-    request_id = (await db["transcript_requests"].insert_one(doc)).inserted_id
-    asked = [route for route, address in (("sms", phone), ("email", email)) if address]
-    via: list[str] = []
-    history: list[StoredMessage] = []
-    if asked:
-        history = await messages.list_for_conversation(conversation_id, limit=MAX_MAIL_MESSAGES)
-    sms = app.get(OUTBOUND)
-    to = _e164(phone)
-    if to and sms is not None:
-        await sms.notify(to, transcript_text(history), "transcript", key=f"transcript:{request_id}")
-        via.append("sms")
-    mailer = app.get(MAILER)
-    if email and mailer is not None:
-        await mailer.send(
-            email,
-            MAIL_SUBJECT,
-            transcript_mail(history),
-            "transcript",
-            key=f"transcript:{request_id}",
+class TranscriptRequestRepository(Protocol):
+    async def add(self, request: TranscriptRequest) -> None: ...
+
+    async def settle(self, request_id: str, status: str, via: tuple[str, ...]) -> None: ...
+
+    async def count_since(
+        self,
+        since: datetime,
+        *,
+        visitor: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> int: ...
+
+
+class DestinationNotVerified(NotAllowed):
+    def __init__(self, to: Destination) -> None:
+        super().__init__(f"{to.kind} {to.masked} is not verified by this visitor")
+        self.to = to
+
+
+class TooManyTranscripts(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("too many transcripts this hour")
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptPolicy:
+    per_visitor_hour: int = 3
+    per_address_hour: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Transports:
+    """The outboxes configured now (either may be absent)."""
+
+    sms: SmsOutbound | None
+    mail: MailOutbox | None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptAsk:
+    visitor: str
+    conversation_id: str
+    to: tuple[Destination, ...]  # at most one phone and one e-mail address
+
+
+class SendTranscript:
+    def __init__(
+        self,
+        requests: TranscriptRequestRepository,
+        messages: MessageRepository,
+        verifier: ContactVerifier,
+        clock: Clock,
+        policy: TranscriptPolicy = TranscriptPolicy(),
+    ) -> None:
+        self._requests = requests
+        self._messages = messages
+        self._verifier = verifier
+        self._clock = clock
+        self._policy = policy
+        self._locks = KeyedLocks()
+
+    async def __call__(self, ask: TranscriptAsk, transports: Transports) -> TranscriptStatus:
+        """Record the request, then send it by every route asked for that is configured.
+        Raises DestinationNotVerified, TooManyTranscripts."""
+        for to in ask.to:
+            if not await self._verifier.is_verified(ask.visitor, to):
+                raise DestinationNotVerified(to)
+        phone = next((t.address for t in ask.to if t.kind == PHONE), "")
+        email = next((t.address for t in ask.to if t.kind == EMAIL), "")
+        async with self._locks.hold(ask.visitor):  # count-then-insert, not overrun in parallel
+            now = self._clock.now()
+            await self._check_limits(ask.visitor, phone, email, now - timedelta(hours=1))
+            request = TranscriptRequest(
+                new_id(), ask.conversation_id, ask.visitor, email, phone, now
+            )
+            await self._requests.add(request)
+        history = await self._messages.list_for_conversation(
+            ask.conversation_id, limit=MAX_MAIL_MESSAGES
         )
-        via.append("email")
-    status = "pending" if not via else "sent" if len(via) == len(asked) else "partly_sent"
-    await db["transcript_requests"].update_one(
-        {"_id": request_id}, {"$set": {"status": status, "via": via}}
-    )
-    log.info("webchat.transcript_requested", extra={"status": status, "via": via})
-    return TranscriptStatus(status, tuple(via))
+        via: list[str] = []
+        key = f"transcript:{request.id}"
+        if phone and transports.sms is not None:
+            await transports.sms.notify(phone, transcript_text(history), "transcript", key=key)
+            via.append("sms")
+        if email and transports.mail is not None:
+            body = transcript_mail(history)
+            await transports.mail.send(email, MAIL_SUBJECT, body, "transcript", key=key)
+            via.append("email")
+        status = "pending" if not via else "sent" if len(via) == len(ask.to) else "partly_sent"
+        await self._requests.settle(request.id, status, tuple(via))
+        log.info("webchat.transcript_requested", extra={"status": status, "via": via})
+        return TranscriptStatus(status, tuple(via))
 
-
-def _e164(phone: str) -> str:
-    try:
-        return PhoneNumber.parse(phone).e164 if phone else ""
-    except InvalidPhoneNumber:
-        return ""
+    async def _check_limits(self, visitor: str, phone: str, email: str, since: datetime) -> None:
+        limit = self._policy
+        if await self._requests.count_since(since, visitor=visitor) >= limit.per_visitor_hour:
+            raise TooManyTranscripts
+        if phone and await self._requests.count_since(since, phone=phone) >= limit.per_address_hour:
+            raise TooManyTranscripts
+        if email and await self._requests.count_since(since, email=email) >= limit.per_address_hour:
+            raise TooManyTranscripts

@@ -1,27 +1,31 @@
 """Visitor uploads: images and PDFs only (checked by their bytes, not their name), at most
-MAX_BYTES, stored under var/uploads and always served as a download, never inline.
+MAX_BYTES each and a quota per visitor and hour, stored under var/uploads by an unguessable
+id and always served as a download, never inline.
 
 POST /webchat/upload?visitor=…&token=…   multipart field "file" → {"file": {id, name, mime, size}}
-GET  /webchat/files/{id}?visitor=…&token=…  (or a signed-in staff session)
+GET  /webchat/files/{id}?visitor=…&token=…  (or a staff session that may read the conversation)
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
-from aiohttp import web
+from channels.webchat.keyed_locks import KeyedLocks
+from hub.clock import Clock
+from mongo.uploads import Upload, UploadUsage
+from routing.errors import HubError
 
-from mongo.client import Database
-from routing.ids import new_id
-
-log = logging.getLogger(__name__)
+__all__ = ["MAX_BYTES", "Upload", "UploadQuota", "UploadQuotaExceeded", "UploadStore", "sniff"]
 
 MAX_BYTES = 5 * 1024 * 1024
+# Ids as stored before they were random (ObjectIds), and as now: both stay readable.
+UPLOAD_ID = r"[0-9a-f]{24}|[A-Za-z0-9_-]{32}"
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -41,48 +45,79 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+class UploadRepository(Protocol):
+    async def add(self, upload: Upload, at: datetime) -> None: ...
+
+    async def find(self, upload_id: str) -> Upload | None: ...
+
+    async def usage(self, visitor: str, since: datetime) -> UploadUsage: ...
+
+    async def sent_in(self, upload_id: str, conversation_id: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
-class Upload:
-    id: str
-    visitor: str
-    name: str
-    mime: str
-    size: int
+class UploadQuota:
+    files: int = 20
+    bytes: int = 30 * 1024 * 1024
+    window: timedelta = timedelta(hours=1)
+
+
+class UploadQuotaExceeded(HubError):
+    def __init__(self, by: str) -> None:
+        super().__init__(f"upload quota exceeded ({by})")
+        self.by = by  # "files" or "bytes"
 
 
 class UploadStore:
-    def __init__(self, db: Database, root: Path) -> None:
-        self.db = db
-        self._col = db["uploads"]
+    def __init__(
+        self,
+        repo: UploadRepository,
+        root: Path,
+        clock: Clock,
+        quota: UploadQuota = UploadQuota(),
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._quota = quota
+        self._locks = KeyedLocks()
         self.root = root
 
     def path(self, upload_id: str) -> Path:
         return self.root / upload_id
 
     async def save(self, visitor: str, name: str, data: bytes, mime: str) -> Upload:
-        upload = Upload(new_id(), visitor, _clean_name(name), mime, len(data))
+        """Store a file (no quota: channels that fetch files themselves call this)."""
+        # A random id: a time-ordered one let anyone holding one id guess its neighbours.
+        upload = Upload(secrets.token_urlsafe(24), visitor, _clean_name(name), mime, len(data))
         await asyncio.to_thread(self._write, upload.id, data)
-        await self._col.insert_one(
-            {
-                "_id": upload.id,
-                "visitor": visitor,
-                "name": upload.name,
-                "mime": mime,
-                "size": upload.size,
-                "at": datetime.now(UTC),
-            }
-        )
+        await self._repo.add(upload, self._clock.now())
         return upload
+
+    async def check_quota(self, visitor: str, size: int = 0) -> None:
+        """Raises UploadQuotaExceeded if visitor may not upload `size` more bytes now."""
+        used = await self._repo.usage(visitor, self._clock.now() - self._quota.window)
+        if used.files >= self._quota.files:
+            raise UploadQuotaExceeded("files")
+        if used.bytes + size > self._quota.bytes:
+            raise UploadQuotaExceeded("bytes")
+
+    async def save_within_quota(self, visitor: str, name: str, data: bytes, mime: str) -> Upload:
+        """Store a visitor's file. Raises UploadQuotaExceeded."""
+        async with self._locks.hold(visitor):  # parallel uploads cannot all pass the check
+            await self.check_quota(visitor, len(data))
+            return await self.save(visitor, name, data, mime)
 
     async def get(self, upload_id: str, visitor: str | None = None) -> Upload | None:
         """The upload; with visitor, only if that visitor sent it."""
-        query: dict[str, str] = {"_id": upload_id}
-        if visitor is not None:
-            query["visitor"] = visitor
-        doc = await self._col.find_one(query)
-        if doc is None:
+        upload = await self._repo.find(upload_id)
+        if upload is None or (visitor is not None and upload.visitor != visitor):
             return None
-        return Upload(doc["_id"], doc["visitor"], doc["name"], doc["mime"], doc["size"])
+        return upload
+
+    async def sent_in(self, upload: Upload, conversation_id: str) -> None:
+        """Note the conversation the upload was sent in (staff who may read it may read it)."""
+        if conversation_id not in upload.conversations:
+            await self._repo.sent_in(upload.id, conversation_id)
 
     def _write(self, upload_id: str, data: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -94,21 +129,3 @@ class UploadStore:
 def _clean_name(name: str) -> str:
     cleaned = _UNSAFE_NAME.sub("_", Path(name or "file").name)[:80].strip()
     return cleaned or "file"
-
-
-def refuse(status: int, reason: str) -> web.HTTPException:
-    import json
-
-    body = json.dumps(
-        {"error": "bad_upload" if status < 500 else "error", "reason": reason}, ensure_ascii=False
-    )
-    cls = {
-        400: web.HTTPBadRequest,
-        403: web.HTTPForbidden,
-        404: web.HTTPNotFound,
-        413: web.HTTPRequestEntityTooLarge,
-        415: web.HTTPUnsupportedMediaType,
-    }[status]
-    if cls is web.HTTPRequestEntityTooLarge:
-        return cls(max_size=MAX_BYTES, actual_size=0, text=body, content_type="application/json")
-    return cls(text=body, content_type="application/json")

@@ -1,12 +1,15 @@
 """A citizen on a web page with the widget, and an agent in the inbox, in two real browsers:
 knowledge answer, hand-over, live replies both ways, a network drop mid-conversation that
-loses and duplicates nothing, and a rating at the end."""
+loses and duplicates nothing, and a rating at the end. And a citizen who proves their phone
+number with a code sent by SMS, and then sees the SMS conversation they had before."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
+from pydantic import SecretStr
 
 from agent_web.keys import KNOWLEDGE_BASE
 from hub.app import create_app
@@ -21,6 +24,9 @@ from nlu.embedded import EmbeddedConfig, EmbeddedParser
 from tests.agent_web.conftest import routing_file, seed_staff
 from tests.browser.conftest import SCREENSHOTS, serve
 from tests.browser.test_inbox_agent import sign_in
+from tests.channels.helpers import eventually
+from tests.emulators.smsc import PASSWORD, SYSTEM_ID, SmscEmulator
+from tests.fakes.bot import FakeBot
 from tests.kb.conftest import ARTICLES
 
 
@@ -128,15 +134,71 @@ async def test_visitor_and_agent_chat_through_a_network_drop(
         assert rating["comment"] == "服务很耐心"
         assert rating["agent"] == "agent1"
 
-        # A transcript asked for by e-mail: recorded (no SMTP server in this run).
+        # A transcript asked for by e-mail: refused until the visitor verifies the address.
         await visitor.get_by_test_id("wc-transcript").click()
         await visitor.get_by_test_id("wc-transcript-email").fill("citizen@example.com")
         await visitor.get_by_test_id("wc-transcript-send").click()
-        await expect(visitor.get_by_test_id("wc-transcript-done")).to_contain_text("已登记")
-        request = await db["transcript_requests"].find_one({})
-        assert (request["email"], request["status"]) == ("citizen@example.com", "pending")
+        await expect(visitor.get_by_test_id("wc-notice").last).to_have_text(
+            "请先验证该邮箱，再发送聊天记录"
+        )
+        assert await db["transcript_requests"].count_documents({}) == 0
         assert errors == []
     finally:
         await citizen.close()
         await office.close()
         await server.close()
+
+
+async def test_a_visitor_verifies_their_phone_and_then_sees_their_sms_history(
+    browser: Browser, settings: Settings, db: Database
+):
+    async with SmscEmulator() as smsc:
+        sms = {
+            "smpp_host": "127.0.0.1",
+            "smpp_port": smsc.port,
+            "smpp_system_id": SYSTEM_ID,
+            "smpp_password": SecretStr(PASSWORD),
+        }
+        server = await serve(create_app(settings.model_copy(update=sms), bot=FakeBot()))
+        base = str(server.make_url("")).rstrip("/")
+        citizen = await browser.new_context(viewport={"width": 420, "height": 760}, locale="zh-CN")
+        errors: list[str] = []
+        try:
+            # Last week the citizen texted the hotline from their phone.
+            assert await smsc.deliver("8613911112222", "幸福路8号停水了，请尽快处理") == [0]
+
+            page = await citizen.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(base + "/webchat/demo")
+            await page.get_by_test_id("wc-launcher").click()
+            await expect(page.get_by_test_id("wc-status")).to_have_text("在线")
+            await page.get_by_test_id("wc-input").fill("你好")
+            await page.get_by_test_id("wc-send").click()
+            await expect(_said(page, "bot").last).to_be_visible()
+            await expect(page.get_by_test_id("wc-log")).not_to_contain_text("幸福路8号")
+
+            await page.get_by_test_id("wc-verify").click()
+            await page.get_by_test_id("wc-verify-target").fill("139 1111 2222")
+            await page.get_by_test_id("wc-verify-send").click()
+            await expect(page.get_by_test_id("wc-verify-sent")).to_contain_text("139****2222")
+            await expect(page.get_by_test_id("wc-log")).not_to_contain_text("幸福路8号")
+
+            async def code() -> str | None:
+                for text in smsc.messages_to("+8613911112222"):
+                    if found := re.search(r"验证码为(\d{6})", text):
+                        return found.group(1)
+                return None
+
+            await page.get_by_test_id("wc-verify-code").fill(await eventually(code))
+            await page.get_by_test_id("wc-verify-submit").click()
+            await expect(page.get_by_test_id("wc-verified")).to_contain_text("139****2222")
+            await expect(page.get_by_test_id("wc-log")).to_contain_text("幸福路8号停水了")
+            await expect(page.get_by_test_id("wc-status")).to_have_text("在线")
+            said = await _said(page, "customer").all_inner_texts()
+            assert len(said) == 2  # the SMS first, then today's chat, each once
+            assert "幸福路8号停水了" in said[0]
+            assert "你好" in said[1]
+            assert errors == []
+        finally:
+            await citizen.close()
+            await server.close()

@@ -7,6 +7,10 @@
  * it (the server stores it first). After a reconnect the widget re-sends what was not acked
  * (the server drops duplicates) and asks for what it missed after the last message it saw.
  * Every text from the network is shown with textContent, never as HTML.
+ *
+ * A phone typed in the pre-chat form is only a contact number for the agent. 验证手机号 sends a
+ * one-time code to a phone (or a mailbox); once the visitor types it back, the chat shows
+ * that number's history too, and transcripts may go there.
  */
 (function () {
   "use strict";
@@ -20,6 +24,7 @@
   const opts = script.dataset || {};
   const STORE = "hub12345.webchat:" + origin;
   const RATINGS = [["satisfied", "满意"], ["neutral", "一般"], ["unsatisfied", "不满意"]];
+  const MOBILE = /^1[3-9]\d{9}$/;
 
   const saved = load();
   const state = {
@@ -34,6 +39,9 @@
     started: !!saved.started || opts.prechat !== "true",
     name: saved.name || "",
     phone: saved.phone || "",
+    verified: saved.verified || {},     // {sms: "139…", email: "…"} as the visitor typed them
+    resync: false,                      // reconnect at once and replay the whole history
+    verifying: null,                    // {phone} or {email} a code was asked for
     conv: "bot",
   };
 
@@ -43,7 +51,7 @@
   function persist() {
     localStorage.setItem(STORE, JSON.stringify({
       visitor: state.visitor, token: state.token, pending: state.pending,
-      started: state.started, name: state.name, phone: state.phone,
+      started: state.started, name: state.name, phone: state.phone, verified: state.verified,
     }));
   }
   function newId() {
@@ -93,7 +101,8 @@
   const tools = el("div", { class: "hubwc-tools" },
     el("button", { type: "button", testid: "wc-human", onclick: () => send("转人工") }, "转人工"),
     el("button", { type: "button", testid: "wc-end", onclick: showRating }, "评价"),
-    el("button", { type: "button", testid: "wc-transcript", onclick: showTranscript }, "发送聊天记录"));
+    el("button", { type: "button", testid: "wc-transcript", onclick: showTranscript }, "发送聊天记录"),
+    el("button", { type: "button", testid: "wc-verify", onclick: () => showVerify(state.phone) }, "验证手机号"));
   const sheet = el("div", { class: "hubwc-sheet", hidden: true });
   const panel = el("div", { class: "hubwc-panel", testid: "wc-panel", role: "dialog",
     "aria-label": "在线咨询", hidden: true }, header, position, log, typing, sheet, tools, composer);
@@ -230,8 +239,10 @@
       placeholder: "手机号码（选填，便于回访）" });
     showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
       e.preventDefault();
+      const typed = digits(phone.value);
+      if (typed && !MOBILE.test(typed)) { notice("请填写正确的手机号码"); return; }
       state.name = name.value.trim();
-      state.phone = phone.value.trim();
+      state.phone = typed;
       state.started = true;
       persist();
       sheet.hidden = true;
@@ -261,17 +272,74 @@
     const email = el("input", { testid: "wc-transcript-email", type: "email", maxlength: 254, placeholder: "邮箱" });
     const phone = el("input", { testid: "wc-transcript-phone", maxlength: 20, inputmode: "tel",
       placeholder: "手机号码" });
-    phone.value = state.phone;
+    email.value = state.verified.email || "";
+    phone.value = state.verified.sms || "";
     showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
       e.preventDefault();
       if (!email.value.trim() && !phone.value.trim()) {
         notice("请填写邮箱或手机号码");
         return;
       }
-      frame({ type: "transcript", email: email.value.trim(), phone: phone.value.trim() });
-    } }, el("p", {}, "聊天记录可发送到您的邮箱或手机（填写其一即可）"), email, phone,
-      el("button", { type: "submit", testid: "wc-transcript-send" }, "发送")));
+      frame({ type: "transcript", email: email.value.trim(), phone: digits(phone.value) });
+    } }, el("p", {}, "聊天记录只发送到您已验证的手机或邮箱"), email, phone,
+      el("button", { type: "submit", testid: "wc-transcript-send" }, "发送"),
+      el("button", { type: "button", class: "hubwc-link", testid: "wc-transcript-verify",
+        onclick: () => showVerify(phone.value || email.value) }, "验证手机号或邮箱")));
   }
+
+  // One-time code: to a phone by SMS, or to a mailbox by e-mail (an "@" decides which).
+  function target(text) {
+    const value = text.trim();
+    return value.includes("@") ? { email: value } : { phone: digits(value) };
+  }
+
+  function showVerify(prefill) {
+    const where = el("input", { testid: "wc-verify-target", maxlength: 254, placeholder: "手机号码或邮箱" });
+    where.value = prefill || "";
+    showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
+      e.preventDefault();
+      const to = target(where.value);
+      if (!to.email && !MOBILE.test(to.phone)) { notice("请填写正确的手机号码"); return; }
+      state.verifying = to;
+      frame(Object.assign({ type: "verify" }, to));
+    } }, el("p", {}, "验证后可查看该手机号的历史咨询记录，并可接收聊天记录"), where,
+      el("button", { type: "submit", testid: "wc-verify-send" }, "获取验证码")));
+  }
+
+  function showCode(sentTo) {
+    const to = state.verifying;
+    const code = el("input", { testid: "wc-verify-code", maxlength: 6, inputmode: "numeric",
+      autocomplete: "one-time-code", placeholder: "6位验证码" });
+    showSheet(el("form", { class: "hubwc-form", onsubmit: (e) => {
+      e.preventDefault();
+      const typed = code.value.trim();
+      if (!/^\d{6}$/.test(typed)) { notice("请输入6位数字验证码"); return; }
+      frame(Object.assign({ type: "verify_code", code: typed }, to));
+    } }, el("p", { testid: "wc-verify-sent" }, "验证码已发送至" + sentTo + "，10分钟内有效"), code,
+      el("button", { type: "submit", testid: "wc-verify-submit" }, "验证"),
+      el("button", { type: "button", class: "hubwc-link", testid: "wc-verify-resend",
+        onclick: () => frame(Object.assign({ type: "verify" }, to)) }, "重新获取验证码")));
+    code.focus();
+  }
+
+  function verified(m) {
+    const to = state.verifying || {};
+    if (m.via === "sms" && to.phone) state.verified.sms = to.phone;
+    if (m.via === "email" && to.email) state.verified.email = to.email;
+    state.verifying = null;
+    persist();
+    showSheet(el("p", { testid: "wc-verified" }, "验证成功：" + m.to));
+    if (m.via === "sms") resync();  // the number's earlier conversations belong here now
+  }
+
+  function resync() {
+    log.replaceChildren();
+    state.shown.clear();
+    state.lastId = "";
+    if (state.ws) { state.resync = true; state.ws.close(); }
+  }
+
+  function digits(text) { return text.replace(/[\s-]/g, ""); }
 
   function transcriptDone(via) {
     const where = [];
@@ -308,8 +376,9 @@
       if (e.code === 4401) {  // a stale or foreign identity: start afresh
         state.visitor = ""; state.token = ""; state.lastId = ""; persist();
       }
-      setStatus("网络已断开，正在重连…", "offline");
-      const delay = Math.min(15000, 1000 * 2 ** state.retry++);
+      const delay = state.resync ? 0 : Math.min(15000, 1000 * 2 ** state.retry++);
+      if (!state.resync) setStatus("网络已断开，正在重连…", "offline");
+      state.resync = false;
       state.timer = setTimeout(connect, delay);
     };
   }
@@ -375,6 +444,12 @@
         break;
       case "transcript_requested":
         showSheet(el("p", { testid: "wc-transcript-done" }, transcriptDone(m.via || [])));
+        break;
+      case "verify_sent":
+        showCode(m.to);
+        break;
+      case "verified":
+        verified(m);
         break;
       case "error":
         typing.hidden = true;

@@ -5,9 +5,11 @@ what a previous run left pending, and a key never sends the same mail twice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from hub.app import create_app
 from hub.settings import Settings, SettingsError, load_settings
 from mongo.client import Database
 from mongo.mail import MailRecord, MongoMailRepository
+from mongo.verifications import MongoVerificationRepository, Verification
 from tests.agent_web.conftest import Hub
 from tests.channels.helpers import eventually
 from tests.channels.webchat.tabs import Tab, open_tab
@@ -60,11 +63,24 @@ async def rig(aiohttp_client: Any, settings: Settings, db: Database) -> AsyncIte
 
 
 async def _chat(rig: Rig) -> Tab:
+    """A visitor who asked the bot something and verified their mailbox (transcripts go
+    only to a verified address)."""
     tab = await open_tab(rig.hub)
     await tab.until("synced")
     await tab.send(type="message", client_id="client000001", text="宝宝医保怎么办")
     await tab.until("message", sender="bot")
+    await tab.send(type="verify", email=CITIZEN)
+    await tab.until("verify_sent")
+    [mail] = await eventually(lambda: _async(rig.smtp.to(CITIZEN)))
+    code = re.search(r"验证码为：(\d{6})", mail.get_content())
+    assert code is not None
+    await tab.send(type="verify_code", email=CITIZEN, code=code.group(1))
+    await tab.until("verified")
     return tab
+
+
+async def _transcripts(rig: Rig) -> list[EmailMessage]:
+    return [m for m in rig.smtp.to(CITIZEN) if m["Subject"] == "【12345热线】您的聊天记录"]
 
 
 async def test_a_transcript_requested_by_email_is_mailed_with_the_whole_chat(rig: Rig):
@@ -72,13 +88,12 @@ async def test_a_transcript_requested_by_email_is_mailed_with_the_whole_chat(rig
     await tab.send(type="transcript", email=CITIZEN)
     frame = await tab.until("transcript_requested")
     assert (frame["status"], frame["via"]) == ("sent", ["email"])
-    [mail] = await eventually(lambda: _async(rig.smtp.to(CITIZEN)))
-    assert mail["Subject"] == "【12345热线】您的聊天记录"
+    [mail] = await eventually(lambda: _transcripts(rig))
     assert "hotline@example.gov.cn" in mail["From"]
     body = mail.get_content()
     assert "我：宝宝医保怎么办" in body
     assert "机器人：新生儿在出生后90天内" in body
-    [stored] = await eventually(lambda: _sent(rig))
+    stored = await eventually(lambda: _sent_transcript(rig))
     assert mail["Message-ID"] == f"<{stored['_id']}@example.gov.cn>"
     assert stored["attempts"] == 1
     request = await rig.db["transcript_requests"].find_one({"email": CITIZEN})
@@ -86,12 +101,17 @@ async def test_a_transcript_requested_by_email_is_mailed_with_the_whole_chat(rig
     await tab.ws.close()
 
 
-async def test_a_phone_without_the_sms_channel_leaves_that_part_pending(rig: Rig):
+async def test_a_transcript_to_a_verified_mailbox_and_phone_goes_both_ways(rig: Rig):
     tab = await _chat(rig)
+    visitor = next(f["visitor"] for f in tab.frames if f["type"] == "welcome")
+    now = datetime.now(UTC)  # the visitor verified the number too (its code went by SMS)
+    await MongoVerificationRepository(rig.db).add(
+        Verification("verified-1", visitor, "phone", "+8613812345678", "", now, now, 1, now)
+    )
     await tab.send(type="transcript", email=CITIZEN, phone="138 1234-5678")
     frame = await tab.until("transcript_requested")
-    assert (frame["status"], frame["via"]) == ("partly_sent", ["email"])
-    await eventually(lambda: _async(rig.smtp.to(CITIZEN)))
+    assert (frame["status"], frame["via"]) == ("sent", ["sms", "email"])
+    await eventually(lambda: _transcripts(rig))
     await tab.ws.close()
 
 
@@ -178,6 +198,10 @@ async def test_wrong_smtp_credentials_leave_the_mail_failed_not_lost(
 def test_mail_settings_fail_fast(overrides: dict[str, Any], message: str):
     with pytest.raises(SettingsError, match=message):
         load_settings(**overrides)
+
+
+async def _sent_transcript(rig: Rig) -> dict[str, Any] | None:
+    return next((d for d in await _sent(rig) if d["purpose"] == "transcript"), None)
 
 
 async def _sent(rig: Rig) -> list[dict[str, Any]]:
