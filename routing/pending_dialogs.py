@@ -10,8 +10,7 @@ from routing import replies
 from routing.case_model import CaseType, NewCase
 from routing.cases import CaseDesk
 from routing.conversation_model import Conversation
-from routing.customers import Customer, Identity, IdentityKind
-from routing.errors import IdentityTaken
+from routing.customers import Customer, IdentityKind
 from routing.messages import StoredMessage
 
 if TYPE_CHECKING:
@@ -72,14 +71,8 @@ class PendingDialogs:
         number = phone.e164 if phone else _phone_of(customer)
         if number is None:
             return await _set(router, conv, "callback_phone"), replies.CALLBACK_NEED_PHONE, ()
-        if phone is not None:
-            try:
-                await router.customers.add_identity(
-                    customer.id, Identity(IdentityKind.PHONE, phone.e164)
-                )
-                router.forget_customer(customer.id)
-            except IdentityTaken:
-                pass  # someone else's number: still usable as the contact for this callback
+        # A typed number is where to call back (the case's contact), never an identity: a
+        # later SMS from that number must not join a history it never proved to own.
         now = router.clock.now()
         cfg = router.config.queues.get(CALLBACK_QUEUE)
         hours = cfg.hours if cfg else None

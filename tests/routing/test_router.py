@@ -232,6 +232,9 @@ async def test_after_hours_callback_asks_for_a_phone_and_books_the_next_opening(
     assert "11月25日 08:30" in done.replies[0].text
     case = await db["cases"].find_one({"type": "todo"})
     assert case["contact_phone"] == "+8613812345678"
+    # where to call back, not who the citizen is: the number is not linked to them
+    phone = Identity(IdentityKind.PHONE, "+8613812345678")
+    assert await MongoCustomerRepository(db).find_by_identity(phone) is None
 
 
 async def test_blacklisted_customer_is_blocked_or_limited(db):
