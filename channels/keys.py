@@ -7,4 +7,4 @@ from aiohttp import web
 from hub.routing_stack import RoutingStack
 
 ROUTING = web.AppKey("routing", RoutingStack)
-REST_TOKEN = web.AppKey("rest_token", str)  # empty: the REST channel needs no token
+REST_TOKEN = web.AppKey("rest_token", str)  # empty: no token (open only on a loopback HUB_HOST)

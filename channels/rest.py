@@ -5,12 +5,19 @@ POST /api/v1/channels/rest/messages   {"sender_id", "text", ["message_id"], ["na
 GET  /api/v1/channels/rest/messages?sender_id=…&after=<message id>
   → 200 {"messages": [...]}: what agents and the system sent since `after`.
 
-A client that sends its own message_id gets retries deduplicated (same answer, stored once).
+A client that sends its own message_id gets retries deduplicated (same answer, stored once);
+message ids are scoped to their sender, so two senders' ids never collide.
+
+Access: with HUB_REST_TOKEN set, every request needs `Authorization: Bearer <token>` (401
+otherwise). Without a token the channel is open only while the hub listens on a loopback
+address (HUB_HOST 127.0.0.1, ::1, localhost); on any other address it answers 403
+`token_required` until a token is configured, whoever asks.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import re
 from datetime import UTC, datetime
@@ -18,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from agent_web.keys import SETTINGS
+from channels.json_body import InvalidJson, decode_object
 from channels.keys import REST_TOKEN, ROUTING
 from routing.conversation_model import ConversationState
 from routing.customers import Identity, IdentityKind
@@ -60,28 +69,55 @@ def _json(body: dict[str, Any]) -> str:
 def _check_token(request: web.Request) -> None:
     token = request.app[REST_TOKEN]
     if not token:
-        return
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        raise web.HTTPUnauthorized(
-            text=_json({"error": "unauthorized", "reason": "a valid bearer token is required"}),
-            content_type="application/json",
+        if _is_loopback(request.app[SETTINGS].hub_host):
+            return
+        raise _refuse(
+            web.HTTPForbidden,
+            "token_required",
+            "the REST channel is closed: set HUB_REST_TOKEN (a bearer token) "
+            "when HUB_HOST is not a loopback address",
         )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # Header values arrive surrogate-escaped when they are not UTF-8: compare their bytes.
+    given_bytes = given.strip().encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given_bytes, token.encode()):
+        raise _refuse(web.HTTPUnauthorized, "unauthorized", "a valid bearer token is required")
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse(kind: type[web.HTTPException], error: str, reason: str) -> web.HTTPException:
+    return kind(text=_json({"error": error, "reason": reason}), content_type="application/json")
 
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
+    too_large = f"the body is larger than {_MAX_BODY} bytes"
     if request.content_length is not None and request.content_length > _MAX_BODY:
-        raise _bad(f"the body is larger than {_MAX_BODY} bytes")
+        raise _too_large(too_large)
     raw = await request.content.read(_MAX_BODY + 1)
     if len(raw) > _MAX_BODY:
-        raise _bad(f"the body is larger than {_MAX_BODY} bytes")
+        raise _too_large(too_large)
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise _bad("the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise _bad("the body must be a JSON object")
-    return body
+        return decode_object(raw)
+    except InvalidJson as e:
+        raise _bad(str(e)) from None
+
+
+def _too_large(reason: str) -> web.HTTPException:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=_MAX_BODY,
+        actual_size=0,
+        text=_json({"error": "too_large", "reason": reason}),
+        content_type="application/json",
+    )
 
 
 def _field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -118,8 +154,10 @@ async def post_message(request: web.Request) -> web.Response:
     msg = InboundMessage(
         channel=CHANNEL,
         account="api",
-        # Without a client message id a retry cannot be recognised: each POST is new.
-        provider_id=message_id or f"auto-{new_id()}",
+        # Scoped to the sender ("/" is no character of a sender id), so one sender's ids
+        # never meet another's. Without a client message id a retry cannot be recognised:
+        # each POST is new.
+        provider_id=f"{sender_id}/{message_id or 'auto-' + new_id()}",
         identity=Identity(IdentityKind.REST, sender_id),
         text=text,
         received_at=datetime.now(UTC),

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     hub_routing_config: Path = DATA_DIR / "routing.yaml"
     # seconds between delivery attempts of an outbound message (then it is marked failed)
     hub_outbox_backoff_s: tuple[float, ...] = (1, 2, 5, 15, 60)
-    hub_rest_token: SecretStr | None = None  # bearer token for the REST channel; unset: open
+    # bearer token for the REST channel; unset: open on a loopback HUB_HOST only, else closed
+    hub_rest_token: SecretStr | None = None
     # bot data and models
     rasa_url: str | None = None  # unset: embedded NLU only
     kb_embedder: str = DEFAULT_EMBEDDER
@@ -190,6 +191,8 @@ class Settings(BaseSettings):
             raise ValueError("WECHAT_TOKEN is required when WECHAT_APP_ID is set")
         if self.smtp_user and self.smtp_password is None:
             raise ValueError("SMTP_PASSWORD is required when SMTP_USER is set")
+        if self.sms_http_url and self.sms_webhook_secret is None:
+            raise ValueError("SMS_WEBHOOK_SECRET is required when SMS_HTTP_URL is set")
         return self
 
     @property

@@ -71,10 +71,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     # channels/sms
     "sms_outbound": [
         _unique_key(),
-        IndexModel([("provider_ids", ASC)], name="provider_ids"),
         IndexModel([("case_number", ASC)], name="case_number"),
         IndexModel([("state", ASC)], name="state"),
     ],
+    # _id is the SMSC's message id: which SMS it stands for, until it expires (mongo/sms.py)
+    "sms_ids": [IndexModel([("expires_at", ASC)], name="expires_at")],
     "sms_inbound": [IndexModel([("key", ASC), ("received_at", DESC)], name="key_recent")],
     "sms_parts": [IndexModel([("group", ASC), ("index", ASC)], name="group_index")],
     # channels/revisit.py

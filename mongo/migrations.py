@@ -24,13 +24,17 @@ _RETIRED_INDEXES: dict[str, tuple[str, ...]] = {
     "messages": ("channel_external",),  # now the single-field unique "key"
     "customers": ("identity_unique",),  # now the customer_identities collection
     "canned_replies": ("owner_shortcut",),  # now the single-field unique "key"
+    "sms_outbound": ("provider_ids",),  # receipts are matched through sms_ids
 }
 # Indexes whose name stays but which are no longer unique.
 _NO_LONGER_UNIQUE: dict[str, tuple[str, ...]] = {"case_events": ("case_seq",)}
 
 
 # Collections nothing reads any more.
-_RETIRED_COLLECTIONS = ("login_failures",)  # staff sign-in is throttled in memory now
+_RETIRED_COLLECTIONS = (
+    "login_failures",  # staff sign-in is throttled in memory now
+    "sms_receipts",  # receipts are kept on their SMS, unmatched ones in sms_ids
+)
 
 
 async def migrate(db: Database) -> None:

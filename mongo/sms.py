@@ -1,6 +1,15 @@
 """SMS records in MongoDB: outbound SMS with their delivery state (notifications and
-conversation replies), inbound SMS already seen (SMPP has no message id to dedupe on), parts
-of concatenated inbound SMS, opt-outs (退订) and revisit surveys awaiting a 1/2/3 answer."""
+conversation replies), which SMS each SMSC message id stands for, inbound SMS already seen
+(SMPP has no message id to dedupe on), parts of concatenated inbound SMS and opt-outs (退订).
+
+`sms_ids` holds one document per SMSC (or HTTP provider) message id, `_id` = the id, pointing
+at the segment of the SMS most recently submitted under it: a receipt is matched by primary
+key, and an id the SMSC hands out again (after a restart) points at the new SMS only. (The
+`provider_ids` array on sms_outbound cannot serve the lookup: the embedded database reads the
+whole collection for a query inside an array, docs/embedded-database.md.) A receipt that
+finds no submission is held on the same document. Every document expires with the validity
+of a receipt (`expires_at`) and is purged after it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from pymongo import ReturnDocument, UpdateOne
 
 from mongo.client import Database, insert_once
 from routing.ids import new_id
@@ -27,7 +38,16 @@ class SmsRecord:
     segments: int = 0
     attempts: int = 0
     error: str = ""
-    receipts: dict[str, str] = field(default_factory=dict)  # provider id -> stat
+    receipts: dict[int, str] = field(default_factory=dict)  # segment (0-based) -> stat
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The segment of an SMS submitted under one SMSC message id."""
+
+    sms_id: str
+    segment: int  # 0-based, the index into the SMS's provider_ids
+    submitted_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +62,7 @@ class MongoSmsRepository:
         self._seen = db["sms_inbound"]
         self._parts = db["sms_parts"]
         self._optouts = db["sms_optouts"]
-        self._receipts = db["sms_receipts"]
+        self._ids = db["sms_ids"]
 
     # outbound
     async def add(self, record: SmsRecord, *, key: str | None = None) -> SmsRecord | None:
@@ -62,26 +82,98 @@ class MongoSmsRepository:
     async def mark(self, sms_id: str, state: str, **changes: Any) -> None:
         await self._out.update_one({"_id": sms_id}, {"$set": {"state": state, **changes}})
 
-    async def sent(self, sms_id: str, provider_ids: list[str], at: datetime, attempts: int) -> None:
-        changes = {"provider_ids": provider_ids, "sent_at": at, "error": "", "attempts": attempts}
+    async def sent(
+        self,
+        sms_id: str,
+        provider_ids: list[str],
+        at: datetime,
+        attempts: int,
+        receipts: dict[int, str],
+    ) -> None:
+        changes = {
+            "provider_ids": provider_ids,
+            "sent_at": at,
+            "error": "",
+            "attempts": attempts,
+            "receipts": _receipts_to_doc(receipts),
+        }
         await self._out.update_one(
             {"_id": sms_id, "state": "pending"}, {"$set": {"state": "sent", **changes}}
         )
 
-    async def find_by_provider_id(self, provider_id: str) -> SmsRecord | None:
-        doc = await self._out.find_one({"provider_ids": provider_id})
+    async def add_receipt(self, sms_id: str, segment: int, stat: str) -> SmsRecord | None:
+        """Note a segment's receipt on an SMS still awaiting receipts (state sent). The SMS
+        with it; None when the SMS is final already (a receipt never changes that)."""
+        doc = await self._out.find_one_and_update(
+            {"_id": sms_id, "state": "sent"},
+            {"$set": {f"receipts.{segment}": stat}},
+            return_document=ReturnDocument.AFTER,
+        )
         return _from_doc(doc) if doc else None
 
-    async def add_receipt(self, provider_id: str, stat: str, at: datetime) -> None:
-        """Receipts are kept on their own: one may arrive before the submit's record is
-        updated with the provider's ids."""
-        await self._receipts.update_one(
-            {"_id": provider_id}, {"$set": {"stat": stat, "at": at}}, upsert=True
+    async def settle(self, sms_id: str, state: str, error: str) -> bool:
+        """Move an SMS awaiting receipts to its final state; False if it was final already."""
+        result = await self._out.update_one(
+            {"_id": sms_id, "state": "sent"}, {"$set": {"state": state, "error": error}}
+        )
+        return result.modified_count == 1
+
+    # SMSC message ids
+    async def record_ids(
+        self, provider_ids: list[str], sms_id: str, at: datetime, expires_at: datetime
+    ) -> dict[int, str]:
+        """Point each id at its segment of sms_id, submitted at `at`, replacing whatever was
+        submitted under it before. Returns the receipts already held for these ids that
+        arrived since `at`: segment -> stat."""
+        named = [(segment, pid) for segment, pid in enumerate(provider_ids) if pid]
+        if not named:
+            return {}
+        await self._ids.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": pid},
+                    {
+                        "$set": {
+                            "sms_id": sms_id,
+                            "segment": segment,
+                            "submitted_at": at,
+                            "expires_at": expires_at,
+                        }
+                    },
+                    upsert=True,
+                )
+                for segment, pid in named
+            ],
+            ordered=False,
+        )
+        held: dict[int, str] = {}
+        ids = [pid for _, pid in named]
+        cursor = self._ids.find({"_id": {"$in": ids}, "receipt": {"$exists": True}})
+        async for doc in cursor:
+            if doc["receipt"]["at"] >= doc["submitted_at"]:
+                held[doc["segment"]] = doc["receipt"]["stat"]
+        return held
+
+    async def submission(self, provider_id: str, since: datetime) -> Submission | None:
+        """What was last submitted under provider_id, if that was at or after since."""
+        doc = await self._ids.find_one({"_id": provider_id})
+        if doc is None or "sms_id" not in doc or doc["submitted_at"] < since:
+            return None
+        return Submission(doc["sms_id"], doc["segment"], doc["submitted_at"])
+
+    async def hold_receipt(
+        self, provider_id: str, stat: str, at: datetime, expires_at: datetime
+    ) -> None:
+        """Keep a receipt that matched no submission (yet)."""
+        await self._ids.update_one(
+            {"_id": provider_id},
+            {"$set": {"receipt": {"stat": stat, "at": at}}, "$max": {"expires_at": expires_at}},
+            upsert=True,
         )
 
-    async def receipts_for(self, provider_ids: tuple[str, ...]) -> dict[str, str]:
-        cursor = self._receipts.find({"_id": {"$in": list(provider_ids)}})
-        return {d["_id"]: d["stat"] async for d in cursor}
+    async def purge_ids(self, now: datetime) -> int:
+        result = await self._ids.delete_many({"expires_at": {"$lte": now}})
+        return result.deleted_count
 
     async def for_case(self, case_number: str) -> list[SmsRecord]:
         cursor = self._out.find({"case_number": case_number}).sort("_id", 1)
@@ -145,7 +237,7 @@ def _to_doc(r: SmsRecord) -> dict[str, Any]:
         "segments": r.segments,
         "attempts": r.attempts,
         "error": r.error,
-        "receipts": dict(r.receipts),
+        "receipts": _receipts_to_doc(r.receipts),
     }
 
 
@@ -163,5 +255,9 @@ def _from_doc(d: Mapping[str, Any]) -> SmsRecord:
         segments=d.get("segments", 0),
         attempts=d.get("attempts", 0),
         error=d.get("error", ""),
-        receipts=dict(d.get("receipts") or {}),
+        receipts={int(k): v for k, v in (d.get("receipts") or {}).items()},
     )
+
+
+def _receipts_to_doc(receipts: Mapping[int, str]) -> dict[str, str]:
+    return {str(segment): stat for segment, stat in receipts.items()}

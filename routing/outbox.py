@@ -16,6 +16,7 @@ from typing import Protocol
 from hub.clock import Clock
 from hub.tasks import BackgroundTasks
 from routing.conversation_model import Conversation
+from routing.errors import NotFound
 from routing.messages import (
     DeliveryState,
     Direction,
@@ -176,7 +177,13 @@ class Outbox:
         for stored in pending:
             if stored.conversation_id is None:
                 continue
-            conv = await conversations.get(stored.conversation_id)
+            try:
+                conv = await conversations.get(stored.conversation_id)
+            except NotFound:  # nowhere to deliver it: say so on the message
+                await self._messages.set_delivery(
+                    stored.id, DeliveryState.FAILED, "conversation not found"
+                )
+                continue
             meta = dict(stored.meta)
             self._spawn(
                 OutboundMessage(

@@ -30,6 +30,7 @@ from routing.conversation_model import (
     Priority,
 )
 from routing.customers import Customer, CustomerRepository
+from routing.errors import NotFound
 from routing.events import ConversationQueued, EventBus, MessageAdded, SupervisorAlert
 from routing.messages import (
     InboundMessage,
@@ -138,10 +139,13 @@ class Router:
             first_reply = f"{inbound.external_id}:r0"
             if await self.messages.find_many(inbound.channel, [first_reply]):
                 continue
-            conv = await self.book.get(inbound.conversation_id)
+            try:
+                conv = await self.book.get(inbound.conversation_id)
+                customer = await self.customers.get(inbound.customer_id)
+            except NotFound:  # its conversation or customer is gone: nothing to answer
+                continue
             if conv.state is not ConversationState.BOT:
                 continue  # with an agent or queued: a person answers, not the bot
-            customer = await self.customers.get(inbound.customer_id)
             conv, says = await self._respond(conv, customer, inbound)
             await self.replies.store(conv, inbound, says, in_band=False)
             answered += 1

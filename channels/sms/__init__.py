@@ -1,5 +1,6 @@
-"""The SMS channel. install(app) adds it when SMPP_HOST (an SMSC over SMPP 3.4) or
-SMS_HTTP_URL + SMS_WEBHOOK_SECRET (an HTTP provider) is configured.
+"""The SMS channel, always installed: over SMPP 3.4 to an SMSC when SMPP_HOST is set, else
+through an HTTP provider when SMS_HTTP_URL (with SMS_WEBHOOK_SECRET) is, else to the console
+gateway (the log: `hub demo` and one machine).
 
 Inbound SMS join the customer's conversation (identity: the phone number); replies and case
 notifications go out as stored, rate-limited, retried SMS whose delivery receipts are kept
@@ -8,18 +9,19 @@ notifications go out as stored, rate-limited, retried SMS whose delivery receipt
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 
 from aiohttp import web
 
-from agent_web.auth import Caller, requires
 from agent_web.keys import CASE_DESK, CLOCK, DB, SETTINGS
 from channels.keys import ROUTING
 from channels.revisit import RevisitSurveys
+from channels.sms.case_log import case_sms
+from channels.sms.console import ConsoleSmsGateway
 from channels.sms.gateway import HttpSmsGateway, SmppGateway, SmsGateway
 from channels.sms.inbound import CHANNEL, SmsInbox
+from channels.sms.keys import GATEWAY, INBOX, OUTBOUND, REPO
 from channels.sms.limiter import PerNumberLimiter
 from channels.sms.notify import CaseNotifier
 from channels.sms.outbound import SmsOutbound
@@ -29,20 +31,17 @@ from channels.sms.webhook import SmsWebhook
 from hub.settings import Settings
 from mongo.people import MongoDepartmentRepository
 from mongo.sms import MongoSmsRepository
-from routing.agents import Role
 from routing.customers import IdentityKind
 
+__all__ = ["GATEWAY", "INBOX", "OUTBOUND", "REPO", "install"]
+
+log = logging.getLogger(__name__)
+
 WEBHOOK_PATH = "/channels/sms/webhook"
-OUTBOUND = web.AppKey("sms_outbound", SmsOutbound)
-INBOX = web.AppKey("sms_inbox", SmsInbox)
-GATEWAY = web.AppKey("sms_gateway", SmsGateway)
-REPO = web.AppKey("sms_repo", MongoSmsRepository)
 
 
 def install(app: web.Application) -> None:
     settings = app[SETTINGS]
-    if not (settings.smpp_host or (settings.sms_http_url and settings.sms_webhook_secret)):
-        return
     app.cleanup_ctx.append(_open)
     app.router.add_get("/api/v1/cases/{number}/sms", case_sms)
     if settings.sms_webhook_secret is not None:
@@ -69,6 +68,9 @@ async def _open(app: web.Application) -> AsyncIterator[None]:
     app[CASE_DESK].on_change(CaseNotifier(outbound, surveys, MongoDepartmentRepository(app[DB])))
     if isinstance(gateway, SmppGateway):
         gateway.client.start(inbox.on_deliver)
+    elif isinstance(gateway, ConsoleSmsGateway):
+        gateway.start(outbound.on_receipt)
+        log.warning("sms.console_gateway")  # SMS are logged, not sent: neither SMPP nor HTTP
     await outbound.resume()
     yield
     await outbound.close()
@@ -87,11 +89,10 @@ def _gateway(settings: Settings) -> SmsGateway:
             enquire_link_s=settings.smpp_enquire_link_s,
         )
         return SmppGateway(SmppClient(config))
-    assert settings.sms_http_url
-    assert settings.sms_webhook_secret
-    return HttpSmsGateway(
-        settings.sms_http_url, settings.sms_webhook_secret.get_secret_value(), settings.sms_source
-    )
+    if settings.sms_http_url and settings.sms_webhook_secret:  # settings require the pair
+        secret = settings.sms_webhook_secret.get_secret_value()
+        return HttpSmsGateway(settings.sms_http_url, secret, settings.sms_source)
+    return ConsoleSmsGateway()
 
 
 async def _webhook(request: web.Request) -> web.Response:
@@ -99,19 +100,3 @@ async def _webhook(request: web.Request) -> web.Response:
     secret = app[SETTINGS].sms_webhook_secret
     assert secret is not None
     return await SmsWebhook(secret.get_secret_value(), app[INBOX], app[OUTBOUND]).receive(request)
-
-
-@requires(Role.AGENT, Role.SUPERVISOR, Role.DEPARTMENT, Role.ADMIN)
-async def case_sms(request: web.Request, me: Caller) -> web.Response:
-    """The SMS sent for a case (notifications and revisit), with their delivery state."""
-    records = await request.app[REPO].for_case(request.match_info["number"])
-    return web.json_response({"sms": [_public(asdict(r)) for r in records]}, dumps=_dumps)
-
-
-def _public(record: dict[str, object]) -> dict[str, object]:
-    record.pop("receipts", None)
-    return record
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)

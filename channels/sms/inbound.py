@@ -16,6 +16,7 @@ from smpplib.command import Command
 
 from channels.revisit import RevisitSurveys
 from channels.sms import pdu, texts
+from channels.sms.keywords import fold, is_opt_in, is_opt_out
 from channels.sms.outbound import SmsOutbound
 from hub.clock import Clock
 from hub.phone import InvalidPhoneNumber, PhoneNumber
@@ -27,8 +28,6 @@ from routing.router import Router
 log = logging.getLogger(__name__)
 
 CHANNEL = "sms"
-OPT_OUT = frozenset({"退订", "TD", "T", "退订短信", "取消订阅", "STOP", "UNSUBSCRIBE"})
-OPT_IN = frozenset({"订阅", "恢复", "START"})
 MAX_TEXT = 2000
 
 
@@ -86,17 +85,16 @@ class SmsInbox:
 
     async def receive(self, phone: str, text: str, provider_id: str) -> None:
         """One whole inbound SMS from phone (E.164); provider_id is unique per message."""
-        word = text.strip().upper()
-        if word in OPT_OUT:
+        if is_opt_out(text):
             await self._repo.opt_out(phone, self._clock.now())
             await self._confirm(phone, texts.OPTED_OUT, "opt_out", provider_id)
             log.info("sms.opt_out", extra={"to": str(PhoneNumber(phone))})
             return
-        if word in OPT_IN:
+        if is_opt_in(text):
             await self._repo.opt_in(phone)
             await self._confirm(phone, texts.OPTED_IN, "opt_in", provider_id)
             return
-        if await self._surveys.answer(phone, word, key=provider_id):
+        if await self._surveys.answer(phone, fold(text), key=provider_id):  # "１。" is 1
             await self._confirm(phone, texts.SURVEY_THANKS, "survey_thanks", provider_id)
             return
         await self._router.handle_inbound(

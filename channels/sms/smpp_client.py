@@ -4,7 +4,9 @@ One connection carries our submit_sm and the SMSC's deliver_sm (inbound messages
 delivery receipts). A deliver_sm is acknowledged only after the handler returned, i.e. after
 the message was stored; if the handler fails the SMSC gets ESME_RX_T_APPN and redelivers.
 enquire_link keeps the link alive (and detects a dead one); a lost link is re-bound with
-backoff while submit() callers wait for it.
+backoff while submit() callers wait for it. The backoff grows while binds fail or drop at
+once, and starts from its shortest delay again after a bind that held (its first
+enquire_link was answered).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from channels.sms.pdu import ROK, PduError
 log = logging.getLogger(__name__)
 
 DeliverHandler = Callable[[Command], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class SmppError(Exception):
@@ -51,8 +54,10 @@ class SmppConfig:
 
 
 class SmppClient:
-    def __init__(self, config: SmppConfig) -> None:
+    def __init__(self, config: SmppConfig, *, sleep: Sleep = asyncio.sleep) -> None:
         self._config = config
+        self._sleep = sleep  # between reconnects; tests pass one that records the delays
+        self._held = False  # this link answered an enquire_link
         self._on_deliver: DeliverHandler | None = None
         self._seq = pdu.Sequence()
         self._pending: dict[int, asyncio.Future[Command]] = {}
@@ -141,9 +146,9 @@ class SmppClient:
         attempt = 0
         delays = tuple(self._config.reconnect_s) or (1.0,)
         while not self._closing:
+            self._held = False
             try:
                 await self._session()
-                attempt = 0
             except (OSError, asyncio.IncompleteReadError, TimeoutError, PduError, SmppError) as e:
                 if not self._closing:
                     log.warning("smpp.link_down", extra={"reason": f"{type(e).__name__}: {e}"})
@@ -151,7 +156,9 @@ class SmppClient:
                 self._drop_link()
             if self._closing:
                 break
-            await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+            if self._held:  # an outage after a good link starts again from the shortest delay
+                attempt = 0
+            await self._sleep(delays[min(attempt, len(delays) - 1)])
             attempt += 1
 
     async def _session(self) -> None:
@@ -178,6 +185,7 @@ class SmppClient:
                 done, _ = await asyncio.wait({reading}, timeout=c.enquire_link_s)
                 if not done:
                     await self._request("enquire_link")  # raises when the link is dead
+                    self._held = True
             reading.result()  # raise what ended the read loop
         finally:
             reading.cancel()

@@ -4,7 +4,8 @@ It binds transceivers (checking system_id/password), answers submit_sm with a me
 then, when asked for one, a delivery receipt deliver_sm; it reassembles concatenated UCS-2
 parts so tests read whole messages; it pushes inbound deliver_sm to the bound client and
 reports the client's deliver_sm_resp status; it answers enquire_link, can refuse submits with
-a chosen command_status, and can drop every connection to exercise reconnects.
+a chosen command_status, and can drop every connection to exercise reconnects. Receipts can be
+held back and sent by hand, and ids handed out again from the start as after an SMSC restart.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from channels.sms import pdu
 SYSTEM_ID = "hub12345"
 PASSWORD = "secret1"
 RBINDFAIL = 0x0D
+FIRST_ID = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class SmscEmulator:
         self._bound: asyncio.StreamWriter | None = None
         self._bound_event = asyncio.Event()
         self._waiting: dict[int, asyncio.Future[int]] = {}
-        self._next_id = 1000
+        self._next_id = FIRST_ID
         self.port = 0
 
     async def start(self) -> SmscEmulator:
@@ -75,6 +77,10 @@ class SmscEmulator:
         self._links.clear()
         self._bound = None
         self._bound_event.clear()
+
+    def restart_ids(self) -> None:
+        """Hand out message ids from the start again, as an SMSC does after a restart."""
+        self._next_id = FIRST_ID
 
     async def wait_bound(self, timeout_s: float = 10) -> None:
         await asyncio.wait_for(self._bound_event.wait(), timeout_s)
@@ -206,19 +212,27 @@ class SmscEmulator:
 
     async def _receipt(self, message_id: str, destination: str) -> None:
         stat = "UNDELIV" if destination in self.undeliverable else "DELIVRD"
-        stamp = time.strftime("%y%m%d%H%M")
-        text = (
-            f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
-            f"submit date:{stamp} done date:{stamp} stat:{stat} err:{'000' if stat == 'DELIVRD' else '001'} text:"
-        )
         with contextlib.suppress(TimeoutError, AssertionError, ConnectionError):
-            await self._push(
-                5,
-                source_addr=destination,
-                destination_addr="12345",
-                esm_class=pdu.RECEIPT,
-                data_coding=0,
-                short_message=text.encode("ascii"),
-                receipted_message_id=message_id,
-                message_state=2 if stat == "DELIVRD" else 5,
-            )
+            await self.receipt(message_id, stat, destination, timeout_s=5)
+
+    async def receipt(
+        self, message_id: str, stat: str, destination: str, *, timeout_s: float = 10
+    ) -> int:
+        """Send a delivery receipt for message_id now; the client's deliver_sm_resp status."""
+        stamp = time.strftime("%y%m%d%H%M")
+        delivered = stat == "DELIVRD"
+        text = (
+            f"id:{message_id} sub:001 dlvrd:{'001' if delivered else '000'} "
+            f"submit date:{stamp} done date:{stamp} stat:{stat} "
+            f"err:{'000' if delivered else '001'} text:"
+        )
+        return await self._push(
+            timeout_s,
+            source_addr=destination.lstrip("+"),
+            destination_addr="12345",
+            esm_class=pdu.RECEIPT,
+            data_coding=0,
+            short_message=text.encode("ascii"),
+            receipted_message_id=message_id,
+            message_state=2 if delivered else 5,
+        )

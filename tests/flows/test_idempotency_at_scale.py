@@ -69,7 +69,7 @@ async def test_retries_are_refused_and_answered_alike_after_thousands_of_message
     assert second["duplicate"] is True
     assert second["message_id"] == first["message_id"]
     assert [r["text"] for r in second["replies"]] == [r["text"] for r in first["replies"]]
-    assert await db["messages"].count_documents({"key": "rest:api:abc-1"}) == 1
+    assert await db["messages"].count_documents({"key": "rest:api:u1/abc-1"}) == 1
     assert await db["messages"].count_documents({}) == STORED + 3  # + telegram, question, answer
 
 

@@ -7,78 +7,31 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
-from pydantic import SecretStr
 
 from agent_web.keys import CASE_DESK, CASES
 from channels.sms import OUTBOUND, REPO
-from channels.sms.gateway import sign
 from channels.sms.limiter import PerNumberLimiter
 from channels.sms.pdu import RTHROTTLED, RX_T_APPN
 from channels.sms.smpp_client import SmppClient, SmppConfig, SmppError
-from hub.app import create_app
-from hub.settings import Settings
-from mongo.client import Database
 from mongo.people import MongoDepartmentRepository
 from routing.agents import Department
 from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
 from routing.case_workflow import CaseAction, CaseCommand
-from tests.agent_web.conftest import Hub, seed_staff
 from tests.channels.helpers import complete_case, eventually
+from tests.channels.sms.rig import (
+    CITIZEN,
+    CITIZEN_SMPP,
+    DEPT_PHONE,
+    Rig,
+    async_value,
+    is_,
+    signed,
+)
 from tests.emulators.smsc import PASSWORD, SYSTEM_ID, SmscEmulator
-from tests.fakes.bot import FakeBot
-
-CITIZEN = "+8613812345678"
-CITIZEN_SMPP = "8613812345678"
-DEPT_PHONE = "+8613900001111"
-WEBHOOK_SECRET = "webhook-secret-123"
-
-
-@dataclass
-class Rig:
-    smsc: SmscEmulator
-    hub: Hub
-    db: Database
-
-    @property
-    def app(self) -> Any:
-        return self.hub.app
-
-    async def inbound(self) -> list[dict[str, Any]]:
-        cursor = self.db["messages"].find({"channel": "sms", "direction": "in"})
-        return [d async for d in cursor.sort("_id", 1)]
-
-    async def sms_for_case(self, number: str) -> list[dict[str, Any]]:
-        return [d async for d in self.db["sms_outbound"].find({"case_number": number})]
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def rig(aiohttp_client: Any, settings: Settings, db: Database) -> AsyncIterator[Rig]:
-    async with SmscEmulator() as smsc:
-        configured = settings.model_copy(
-            update={
-                "smpp_host": "127.0.0.1",
-                "smpp_port": smsc.port,
-                "smpp_system_id": SYSTEM_ID,
-                "smpp_password": SecretStr(PASSWORD),
-                "smpp_enquire_link_s": 0.5,
-                "sms_webhook_secret": SecretStr(WEBHOOK_SECRET),
-                "hub_outbox_backoff_s": (0.05, 0.05),
-            }
-        )
-        await seed_staff(db)
-        client = await aiohttp_client(create_app(configured, bot=FakeBot()))
-        await smsc.wait_bound()
-        hub = Hub(client, [])
-        yield Rig(smsc, hub, db)
-        for member in hub.sessions:
-            await member.close()
 
 
 async def test_an_inbound_sms_reaches_the_bot_and_the_answer_comes_back_by_sms(rig: Rig):
@@ -204,7 +157,7 @@ async def test_a_refused_submit_is_retried_then_marked_failed(rig: Rig):
     async def state(sms_id: str) -> str:
         return (await rig.db["sms_outbound"].find_one({"_id": sms_id}))["state"]
 
-    await eventually(lambda: _is(state(failed.id), "failed"))
+    await eventually(lambda: is_(state(failed.id), "failed"))
     doc = await rig.db["sms_outbound"].find_one({"_id": failed.id})
     assert doc["attempts"] == 3
     assert "Throttling" in doc["error"]
@@ -228,7 +181,7 @@ async def test_the_link_is_kept_alive_and_rebound_after_a_drop(rig: Rig):
     record = await rig.app[OUTBOUND].notify(CITIZEN, "断线重连后发送", "test")
     await eventually(async_value(lambda: "断线重连后发送" in rig.smsc.messages_to(CITIZEN)))
     assert rig.smsc.binds >= 2
-    await eventually(lambda: _is(_state(rig, record.id), "delivered"))
+    await eventually(lambda: is_(_state(rig, record.id), "delivered"))
 
 
 async def test_the_signed_webhook_stores_once_and_refuses_forgeries(rig: Rig):
@@ -236,18 +189,18 @@ async def test_the_signed_webhook_stores_once_and_refuses_forgeries(rig: Rig):
     body = json.dumps({"type": "message", "message_id": "p-1", "from": CITIZEN, "text": "你好"})
     async with aiohttp.ClientSession() as http:
         for _ in range(2):  # the provider retries
-            async with http.post(url, data=body, headers=_signed(body)) as resp:
+            async with http.post(url, data=body, headers=signed(body)) as resp:
                 assert resp.status == 200
-        async with http.post(url, data=body, headers=_signed(body, secret="wrong")) as resp:
+        async with http.post(url, data=body, headers=signed(body, secret="wrong")) as resp:
             assert resp.status == 403
-        stale = _signed(body, stamp=str(int(time.time()) - 3600))
+        stale = signed(body, stamp=str(int(time.time()) - 3600))
         async with http.post(url, data=body, headers=stale) as resp:
             assert resp.status == 403
-        async with http.post(url, data="{nope", headers=_signed("{nope")) as resp:
+        async with http.post(url, data="{nope", headers=signed("{nope")) as resp:
             assert resp.status == 400
             assert "error" in await resp.json()
         missing = json.dumps({"type": "message", "message_id": "p-2", "from": CITIZEN})
-        async with http.post(url, data=missing, headers=_signed(missing)) as resp:
+        async with http.post(url, data=missing, headers=signed(missing)) as resp:
             assert resp.status == 400
     assert [m["text"] for m in await rig.inbound()] == ["你好"]
 
@@ -300,43 +253,5 @@ async def _ignore(req: Any) -> None:
     return None
 
 
-def async_value(fn: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
-    async def check() -> Any:
-        return fn()
-
-    return check
-
-
-async def _is(value: Awaitable[Any], expected: Any) -> bool:
-    return await value == expected
-
-
 async def _state(rig: Rig, sms_id: str) -> str:
     return (await rig.db["sms_outbound"].find_one({"_id": sms_id}))["state"]
-
-
-def _signed(body: str, *, secret: str = WEBHOOK_SECRET, stamp: str | None = None) -> dict[str, str]:
-    stamp = stamp or str(int(time.time()))
-    return {
-        "Content-Type": "application/json",
-        "X-Signature-Timestamp": stamp,
-        "X-Signature": sign(secret, stamp, body.encode()),
-    }
-
-
-async def test_a_web_chat_transcript_requested_by_phone_goes_out_by_sms(rig: Rig):
-    ws = await rig.hub.client.ws_connect("/webchat/ws")
-    await ws.send_json({"type": "hello", "visitor": "", "token": "", "after": ""})
-    while (await ws.receive_json())["type"] != "synced":
-        pass
-    await ws.send_json({"type": "message", "client_id": "client000001", "text": "宝宝医保怎么办"})
-    while (frame := await ws.receive_json())["type"] != "message" or frame["sender"] != "bot":
-        pass
-    await ws.send_json({"type": "transcript", "phone": "13812345678"})
-    while (frame := await ws.receive_json())["type"] != "transcript_requested":
-        pass
-    assert (frame["status"], frame["via"]) == ("sent", ["sms"])
-    [text] = await eventually(async_value(lambda: rig.smsc.messages_to(CITIZEN)))
-    assert "我：宝宝医保怎么办" in text
-    assert "机器人：新生儿在出生后90天内" in text
-    await ws.close()
