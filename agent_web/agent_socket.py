@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -27,6 +26,7 @@ from agent_web.event_feed import EventFeed
 from agent_web.inbox_api import SERVING, presence_json
 from agent_web.keys import SOCKETS
 from channels.keys import ROUTING
+from primitives.untrusted_json import InvalidJson, decode_object
 from routing.errors import NotFound
 from routing.events import Subscription
 
@@ -83,10 +83,8 @@ async def _command(
     request: web.Request, me: Caller, feed: EventFeed, raw: str
 ) -> dict[str, Any] | None:
     try:
-        command = json.loads(raw)
-    except ValueError:
-        return {"type": "error", "error": "bad_request", "reason": "send JSON objects"}
-    if not isinstance(command, dict):
+        command = decode_object(raw)
+    except InvalidJson:
         return {"type": "error", "error": "bad_request", "reason": "send JSON objects"}
     kind = command.get("type")
     if kind == "ping":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from agent_web.auth import refusal
+from primitives.untrusted_json import InvalidJson, decode_object
 
 MAX_BODY = 64 * 1024
 
@@ -22,12 +22,9 @@ async def read_json(request: web.Request, *, max_bytes: int = MAX_BODY) -> dict[
     if len(raw) > max_bytes:
         raise refusal(413, "too_large", f"the body is larger than {max_bytes} bytes")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise refusal(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise refusal(400, "bad_request", "the body must be a JSON object")
-    return body
+        return decode_object(raw)
+    except InvalidJson as e:
+        raise refusal(400, "invalid_json", str(e)) from None
 
 
 def text(

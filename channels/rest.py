@@ -26,8 +26,8 @@ from typing import Any
 from aiohttp import web
 
 from agent_web.keys import SETTINGS
-from channels.json_body import InvalidJson, decode_object
 from channels.keys import REST_TOKEN, ROUTING
+from primitives.untrusted_json import InvalidJson, decode_object
 from routing.conversation_model import ConversationState
 from routing.customers import Identity, IdentityKind
 from routing.ids import new_id

@@ -19,12 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.json_body import InvalidJson, decode_object
 from channels.sms.gateway import sign
 from channels.sms.inbound import SmsInbox
 from channels.sms.outbound import SmsOutbound
 from channels.sms.pdu import Receipt
 from hub.phone import InvalidPhoneNumber, PhoneNumber
+from primitives.untrusted_json import InvalidJson, decode_object
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ stored; a 5xx makes Telegram deliver it again."""
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from aiogram.types import Update
@@ -13,6 +12,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from channels.telegram.updates import TelegramUpdates
+from primitives.untrusted_json import InvalidJson, decode_object
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ class TelegramWebhook:
         if len(body) > MAX_BODY:
             return _refuse(413, "body too large")
         try:
-            update = Update.model_validate(json.loads(body))
-        except (ValueError, ValidationError) as e:
+            update = Update.model_validate(decode_object(body))
+        except (InvalidJson, ValidationError) as e:
             log.info("telegram.bad_update", extra={"reason": type(e).__name__})
             return _refuse(400, "not a Telegram update")
         await self._updates.handle(update)

@@ -19,10 +19,11 @@ server → client
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from primitives.untrusted_json import InvalidJson, decode_object
 
 MAX_FRAME = 16 * 1024
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -91,11 +92,9 @@ def parse(raw: str, max_text: int) -> Frame:
     if len(raw) > MAX_FRAME:
         raise FrameError("消息过长")
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = decode_object(raw)
+    except InvalidJson:
         raise FrameError("无法识别的消息格式") from None
-    if not isinstance(data, dict):
-        raise FrameError("无法识别的消息格式")
     kind = data.get("type")
     if kind == "hello":
         after = _opt(data, "after", 24)

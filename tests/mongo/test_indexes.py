@@ -1,7 +1,6 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 import pytest_asyncio
 from pymongo import ASCENDING, IndexModel
 
@@ -78,11 +77,7 @@ async def old_db(mongo_client: Client, db_name: str) -> AsyncIterator[Database]:
         }
     )
     await db["case_events"].create_indexes(
-        [
-            IndexModel(
-                [("case_number", ASCENDING), ("seq", ASCENDING)], unique=True, name="case_seq"
-            )
-        ]
+        [IndexModel([("case_number", ASCENDING), ("seq", ASCENDING)], unique=True, name="case_seq")]
     )
     await db["canned_replies"].insert_one(
         {"_id": "r1", "owner": "", "shortcut": "hi", "text": "您好", "updated_at": now}

@@ -11,20 +11,28 @@ class InvalidJson(ValueError):
     """The body is not a JSON object we can store; str() is the reason for the sender."""
 
 
-def decode_object(raw: bytes) -> dict[str, Any]:
-    """raw (strict UTF-8) as a JSON object. Raises InvalidJson."""
+def decode_object(raw: bytes | str) -> dict[str, Any]:
+    """raw (bytes: strict UTF-8) as a JSON object. Raises InvalidJson."""
+    body = decode(raw)
+    if not isinstance(body, dict):
+        raise InvalidJson("the body must be a JSON object")
+    return body
+
+
+def decode(raw: bytes | str) -> Any:
+    """raw (bytes: strict UTF-8) as any JSON value whose strings are all valid Unicode.
+    Raises InvalidJson."""
     try:
-        body = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text)
     except RecursionError:  # the C scanner recurses once per [ or {
         raise InvalidJson("the body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
         raise InvalidJson("the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidJson("the body must be a JSON object")
-    if _has_lone_surrogate(body):
+    if _has_lone_surrogate(value):
         # "\ud800" is valid JSON but no valid UTF-8: storing it would fail in the driver.
         raise InvalidJson("the body holds a lone surrogate (\\ud800-\\udfff) in a string")
-    return body
+    return value
 
 
 def _has_lone_surrogate(value: object) -> bool:
