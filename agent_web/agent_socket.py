@@ -33,6 +33,7 @@ from routing.events import Subscription
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 25.0
+UNAVAILABLE = "暂时无法处理，请稍后重试"
 MAX_CLIENT_MESSAGE = 4096
 
 
@@ -55,7 +56,11 @@ async def agent_ws(request: web.Request, me: Caller) -> web.WebSocketResponse:
         await ws.send_json({"type": "hello", "login": me.login, "me": presence_json(seat)})
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
-                answer = await _command(request, me, feed, msg.data)
+                try:
+                    answer = await _command(request, me, feed, msg.data)
+                except Exception:  # the edge: an outage or a bug must not cost the socket
+                    log.exception("agent_ws.command_failed", extra={"login": me.login})
+                    answer = {"type": "error", "error": "unavailable", "reason": UNAVAILABLE}
                 if answer is not None:
                     await ws.send_json(answer)
     finally:

@@ -23,6 +23,7 @@ from routing.events import (
     ConversationUnassigned,
     Event,
     MessageAdded,
+    MessageNotDelivered,
     OfferWithdrawn,
     QueueChanged,
     SupervisorAlert,
@@ -38,7 +39,7 @@ class EventFeed:
 
     def accepts(self, event: Event) -> bool:
         me = self.login
-        if isinstance(event, MessageAdded):
+        if isinstance(event, MessageAdded | MessageNotDelivered):
             return me in event.agents or event.conversation_id == self.watching
         if isinstance(event, ConversationOffered | OfferWithdrawn):
             return me in event.agents or self.supervisor
@@ -76,6 +77,14 @@ class EventFeed:
                     "internal": event.internal,
                     "created_at": at,
                 },
+            }
+        if isinstance(event, MessageNotDelivered):
+            return {
+                "type": "delivery_failed",
+                "at": at,
+                "conversation_id": event.conversation_id,
+                "message_id": event.message_id,
+                "reason": event.reason,
             }
         if isinstance(event, ConversationOffered):
             ttl = max(0, round((event.expires_at - event.at).total_seconds()))

@@ -11,7 +11,7 @@ from typing import Any
 from routing.case_model import Case
 from routing.conversation_model import Conversation
 from routing.customers import Customer, Identity, IdentityKind
-from routing.messages import Direction, SenderKind, StoredMessage
+from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
 from routing.waiting import QueueEntry
 
 
@@ -95,6 +95,8 @@ def message_json(m: StoredMessage, nlu: dict[str, Any] | None = None) -> dict[st
         "delivery": m.delivery.value,
         "attachments": [{"kind": a.kind, "name": a.name} for a in m.attachments],
     }
+    if m.delivery is DeliveryState.FAILED:
+        out["error"] = m.error  # why the citizen did not get it, for the agent (zh-CN)
     if m.sender is SenderKind.BOT and "intent" in meta:
         out["bot"] = bot_meta(meta)
     if nlu is not None:

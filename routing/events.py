@@ -77,6 +77,16 @@ class MessageAdded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageNotDelivered(Event):
+    """A message to the citizen failed for good; reason is for the agent (zh-CN)."""
+
+    conversation_id: str
+    message_id: str
+    reason: str
+    agents: tuple[str, ...] = ()  # who should see it live (assigned agent, participants)
+
+
+@dataclass(frozen=True, slots=True)
 class QueuePosition(Event):
     conversation_id: str
     position: int

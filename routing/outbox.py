@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,6 +41,16 @@ class OutboundMessage:
     quick_replies: tuple[str, ...] = ()
     kind: str = "text"
     meta: tuple[tuple[str, str], ...] = field(default=())
+
+
+# Reasons an agent reads (zh-CN): channel senders give their own; these cover the rest.
+NO_SENDER = "该渠道当前不可用，消息未能发送"
+SEND_FAILED = "消息发送失败，请稍后重试或改用其他渠道联系"
+
+
+def _is_chinese(reason: str) -> bool:
+    """A sender's own reason is shown when it is written for people (any CJK in it)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in reason)
 
 
 class DeliveryFailed(Exception):
@@ -75,6 +85,8 @@ class Outbox:
         self._backoff = tuple(backoff_s)
         self._senders: dict[str, ChannelSender] = {}
         self._tasks = BackgroundTasks()
+        # Told of every message that failed for good (the router shows it to the agents).
+        self.failure_listeners: list[Callable[[OutboundMessage, str], Awaitable[None]]] = []
 
     def register(self, channel: str, sender: ChannelSender) -> None:
         self._senders[channel] = sender
@@ -133,12 +145,10 @@ class Outbox:
     async def _deliver(self, out: OutboundMessage) -> None:
         sender = self._senders.get(out.channel)
         if sender is None:
-            await self._messages.set_delivery(
-                out.message_id, DeliveryState.FAILED, f"no sender for {out.channel}"
-            )
             log.warning(
                 "outbox.no_sender", extra={"channel": out.channel, "msg_id": out.message_id}
             )
+            await self._failed(out, NO_SENDER)
             return
         error = ""
         for attempt, delay in enumerate((0.0, *self._backoff)):
@@ -161,8 +171,16 @@ class Outbox:
                 continue
             await self._messages.set_delivery(out.message_id, DeliveryState.SENT)
             return
-        await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, error)
         log.warning("outbox.failed", extra={"msg_id": out.message_id, "channel": out.channel})
+        await self._failed(out, error if _is_chinese(error) else SEND_FAILED)
+
+    async def _failed(self, out: OutboundMessage, reason: str) -> None:
+        await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, reason)
+        for listener in self.failure_listeners:
+            try:
+                await listener(out, reason)
+            except Exception:  # a listener must not undo the record of the failure
+                log.exception("outbox.failure_listener", extra={"msg_id": out.message_id})
 
     def deliver(self, pending: Sequence[OutboundMessage]) -> None:
         """Deliver messages already stored as pending, in the background (a WeChat answer

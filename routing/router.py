@@ -31,13 +31,19 @@ from routing.conversation_model import (
 )
 from routing.customers import Customer, CustomerRepository
 from routing.errors import NotFound
-from routing.events import ConversationQueued, EventBus, MessageAdded, SupervisorAlert
+from routing.events import (
+    ConversationQueued,
+    EventBus,
+    MessageAdded,
+    MessageNotDelivered,
+    SupervisorAlert,
+)
 from routing.messages import (
     InboundMessage,
     MessageRepository,
     StoredMessage,
 )
-from routing.outbox import Outbox
+from routing.outbox import OutboundMessage, Outbox
 from routing.pending_dialogs import PendingDialogs
 from routing.policy import Action, Decision, decide
 from routing.reply_watch import AgentReplyWatch
@@ -95,6 +101,7 @@ class Router:
         self._choices: dict[str, tuple[str, ...]] = {}  # conversation -> last clarify offer
         self._daily: dict[tuple[str, date], int] = {}
         self.replies = ReplyStore(messages, outbox, bus, clock)
+        outbox.failure_listeners.append(self._not_delivered)
         self.reply_watch = AgentReplyWatch(config, clock, scheduler, book, acd)
 
     # ------------------------------------------------------------------ inbound
@@ -152,6 +159,18 @@ class Router:
         if answered:
             log.info("router.answered_after_restart", extra={"messages": answered})
         return answered
+
+    async def _not_delivered(self, out: OutboundMessage, reason: str) -> None:
+        """Tell the agents serving the conversation, live, that the citizen did not get it."""
+        try:
+            conv = await self.book.get(out.conversation_id)
+        except NotFound:
+            return
+        self.bus.publish(
+            MessageNotDelivered(
+                self.clock.now(), conv.id, out.message_id, reason, agents=watchers(conv)
+            )
+        )
 
     def agent_answered(self, conversation_id: str) -> None:
         self.reply_watch.agent_answered(conversation_id)

@@ -50,9 +50,14 @@ async def mongo_client(mongo_url: str) -> AsyncIterator[Client]:
     client.close()
 
 
-@pytest.fixture
-def db_name() -> str:
-    return f"test_{uuid.uuid4().hex[:12]}"
+@pytest_asyncio.fixture(loop_scope="session")
+async def db_name(mongo_client: Client) -> AsyncIterator[str]:
+    """A database name of its own; dropped afterwards whoever created it (the `db` fixture,
+    or an app started on `settings`). Left behind, every database's indexes would slow every
+    insert into the shared test server (mongoeco keeps all of them on one SQLite table)."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield name
+    await mongo_client.drop_database(name)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -138,7 +138,22 @@ function addMessage(m) {
     " ", h("time", {}, fmtTime(m.created_at))),
   h("div", { class: "msg-text", testid: "message-text" }, m.text));
   if (m.nlu) item.append(nluLine(m.nlu));
+  if (m.delivery === "failed") item.append(failureLine(m.error));
   $("#transcript").append(item);
+}
+
+// A message the citizen did not get: said on the message, with the channel's reason.
+function failureLine(reason) {
+  return h("div", { class: "msg-failed", testid: "message-failed", role: "status" },
+    "未送达：", reason || "原因未知");
+}
+
+export function markUndelivered(event) {
+  const selected = state.selected;
+  if (!selected || selected.id !== event.conversation_id) return;
+  const item = document.querySelector(`#transcript li[data-message-id="${CSS.escape(event.message_id)}"]`);
+  if (!item || item.querySelector(".msg-failed")) return;
+  item.append(failureLine(event.reason));
 }
 
 function nluLine(nlu) {

@@ -6,7 +6,7 @@ import {
 import { initCaseForm } from "/static/agent/casefile.js";
 import { initComposer } from "/static/agent/composer.js";
 import {
-  accept, appendLive, initConversation, openConversation, refreshSelected,
+  accept, appendLive, initConversation, markUndelivered, openConversation, refreshSelected,
 } from "/static/agent/conversation.js";
 import { initKb } from "/static/agent/kb.js";
 import { showTab, state } from "/static/agent/inbox_state.js";
@@ -238,6 +238,10 @@ function onEvent(event) {
       break;
     case "message":
       onMessage(event.message);
+      break;
+    case "delivery_failed":
+      markUndelivered(event);
+      toast(`消息未送达：${event.reason}`, "error");
       break;
     case "alert":
       showAlert(event);

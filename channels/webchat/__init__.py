@@ -27,6 +27,14 @@ from mongo.verifications import MongoVerificationRepository
 def install(app: web.Application) -> None:
     add_routes(app)
     app.cleanup_ctx.append(_open)
+    # On shutdown, not at cleanup: aiohttp waits for open handlers (up to a minute) before
+    # cleanup runs, and the widgets reconnect to the restarted hub by themselves.
+    app.on_shutdown.append(_close_visitor_sockets)
+
+
+async def _close_visitor_sockets(app: web.Application) -> None:
+    if SOCKETS in app:
+        await app[SOCKETS].close_all()
 
 
 async def _open(app: web.Application) -> AsyncIterator[None]:

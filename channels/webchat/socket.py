@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.keys import ROUTING
 from channels.mail import MAILER
@@ -65,7 +65,13 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     max_text = stack.router.config.max_text_chars
     visit: Visit | None = None
     try:
-        visit = await _hello(ws, app, stack, max_text)
+        try:
+            visit = await _hello(ws, app, stack, max_text)
+        except Exception:  # the edge: e.g. the database is down; the widget retries
+            log.exception("webchat.hello_failed")
+            await _send(ws, {"type": "error", "reason": texts.UNAVAILABLE})
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
+            return ws
         if visit is None:
             return ws
         async for msg in ws:
@@ -78,7 +84,12 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 await _send(ws, {"type": "error", "reason": str(e)})
             except HubError as e:
                 log.info("webchat.refused", extra={"error": str(e)})
-                await _send(ws, {"type": "error", "reason": "暂时无法处理，请稍后再试"})
+                await _send(ws, {"type": "error", "reason": texts.UNAVAILABLE})
+            except Exception:
+                # The edge: an outage or a bug must not cost the visitor the socket. The
+                # message was not acknowledged, so the widget sends it again.
+                log.exception("webchat.frame_failed")
+                await _send(ws, {"type": "error", "reason": texts.UNAVAILABLE})
     finally:
         if visit is not None:
             app[SOCKETS].remove(visit.visitor, ws)

@@ -3,6 +3,9 @@ transcripts."""
 
 from __future__ import annotations
 
+# any frame the hub could not handle now (the database is down, a bug): the widget may retry
+UNAVAILABLE = "暂时无法处理，请稍后再试"
+
 # uploads
 UPLOAD_TOO_MANY = "上传文件过多，请一小时后再试"
 UPLOAD_TOO_MUCH = "上传文件总量已达上限，请一小时后再试"

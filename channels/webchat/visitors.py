@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from routing.events import (
     ConversationAssigned,
@@ -29,6 +29,7 @@ from routing.outbox import OutboundMessage
 log = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
+CLOSE_TIMEOUT_S = 2.0  # a widget that does not answer the close frame is dropped
 
 
 def message_frame(m: StoredMessage, sender_name: str = "") -> dict[str, Any]:
@@ -92,10 +93,15 @@ class VisitorSockets:
             await self.push(visitor, frame)
 
     async def close_all(self) -> None:
-        for sockets in list(self._sockets.values()):
-            for ws in list(sockets):
-                with contextlib.suppress(Exception):
-                    await ws.close(code=1001, message=b"server shutdown")
+        """Close every visitor socket at once ("service restart": the widget reconnects)."""
+        every = [ws for sockets in self._sockets.values() for ws in sockets]
+        await asyncio.gather(*(_close(ws) for ws in every))
+
+
+async def _close(ws: web.WebSocketResponse) -> None:
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"server restart")
 
 
 class WebchatSender:

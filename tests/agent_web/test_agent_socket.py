@@ -4,6 +4,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from routing.outbox import DeliveryFailed
 from tests.agent_web.conftest import Hub, MakeHub
 
 
@@ -152,3 +153,56 @@ async def test_a_socket_from_another_origin_is_refused(hub: Hub):
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await agent.http.ws_connect(agent.url("/api/v1/agent/ws"), origin="https://evil.example")
     assert refused.value.status == 403
+
+
+class RefusingSender:
+    """A channel that refuses every send for good, with a reason written for the agent."""
+
+    async def send(self, message: object) -> None:
+        raise DeliveryFailed(
+            "已超过48小时互动窗口，无法通过公众号回复，请改用短信", retryable=False
+        )
+
+
+async def test_a_reply_the_citizen_did_not_get_is_reported_live_and_stored(hub: Hub):
+    agent = await hub.staff("agent1", ready=True)
+    ws = await agent.ws()
+    sent = await hub.customer("w1", "转人工")
+    cid = sent["conversation_id"]
+    hub.stack.outbox.register("rest", RefusingSender())
+    reply = await agent.json(
+        "POST",
+        f"/api/v1/agent/conversations/{cid}/messages",
+        {"text": "您好", "client_id": "k1"},
+        status=201,
+    )
+    event = await next_of(ws, "delivery_failed", conversation_id=cid)
+    assert event["message_id"] == reply["message"]["id"]
+    assert event["reason"].startswith("已超过48小时互动窗口")
+    listed = await agent.json("GET", f"/api/v1/agent/conversations/{cid}/messages")
+    mine = next(m for m in listed["messages"] if m["id"] == reply["message"]["id"])
+    assert mine["delivery"] == "failed"
+    assert mine["error"].endswith("请改用短信")
+    await ws.close()
+
+
+async def test_a_failure_without_a_reason_for_people_is_said_in_chinese(hub: Hub):
+    agent = await hub.staff("agent1", ready=True)
+    ws = await agent.ws()
+    sent = await hub.customer("w2", "转人工")
+    cid = sent["conversation_id"]
+    hub.stack.outbox.register("rest", EnglishFailingSender())
+    await agent.json(
+        "POST",
+        f"/api/v1/agent/conversations/{cid}/messages",
+        {"text": "您好", "client_id": "k2"},
+        status=201,
+    )
+    event = await next_of(ws, "delivery_failed", conversation_id=cid)
+    assert event["reason"] == "消息发送失败，请稍后重试或改用其他渠道联系"
+    await ws.close()
+
+
+class EnglishFailingSender:
+    async def send(self, message: object) -> None:
+        raise DeliveryFailed("ConnectionResetError: peer reset", retryable=False)

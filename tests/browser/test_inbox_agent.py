@@ -14,6 +14,7 @@ from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
 from routing.case_model import CaseType, NewCase
+from routing.outbox import DeliveryFailed
 from tests.agent_web.conftest import (
     PASSWORD,
     REST,
@@ -222,6 +223,54 @@ async def test_kb_hits_are_highlighted_and_inserted_into_the_composer(
         await hit.get_by_test_id("kb-insert").click()
         await expect(page.get_by_test_id("composer-input")).to_have_value("出生后90天内办理。")
         assert dialogs == []
+    finally:
+        await http.close()
+        await context.close()
+        await server.close()
+
+
+class WindowClosedSender:
+    """A channel that refuses every send for good, as WeChat does after 48 hours (45015)."""
+
+    async def send(self, message: object) -> None:
+        raise DeliveryFailed(
+            "已超过48小时互动窗口，无法通过公众号回复，请改用短信", retryable=False
+        )
+
+
+async def test_a_reply_the_citizen_did_not_get_is_marked_live_with_the_reason(
+    browser: Browser, settings: Settings, db: Database, tmp_path: Path
+):
+    await seed_staff(db)
+    path = routing_file(tmp_path, escalation={"intents": ["ask_human"]})
+    app = create_app(settings.model_copy(update={"hub_routing_config": path}), bot=EntityBot())
+    server = await serve(app)
+    base = str(server.make_url("")).rstrip("/")
+    context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    http = aiohttp.ClientSession()
+    try:
+        await sign_in(page, base, "agent1")
+        await page.get_by_test_id("presence-ready").click()
+        sent = await customer_says(http, base, "visitor-48h", "转人工")
+        cid = sent["conversation_id"]
+        app[ROUTING].outbox.register("rest", WindowClosedSender())
+        item = page.locator(f'[data-testid="conversation-item"][data-conversation-id="{cid}"]')
+        await item.click()
+        await page.get_by_test_id("composer-input").fill("您好，请问还需要什么帮助？")
+        await page.get_by_test_id("composer-input").press("Enter")
+        mine = page.get_by_test_id("transcript").locator('[data-sender="agent"]').last
+        await expect(mine.get_by_test_id("message-failed")).to_contain_text(
+            "未送达：已超过48小时互动窗口"
+        )
+        # and after a reload, from the stored delivery state
+        await page.reload()
+        await item.click()
+        mine = page.get_by_test_id("transcript").locator('[data-sender="agent"]').last
+        await expect(mine.get_by_test_id("message-failed")).to_contain_text("请改用短信")
+        assert errors == []
     finally:
         await http.close()
         await context.close()

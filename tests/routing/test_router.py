@@ -416,7 +416,8 @@ async def test_failed_delivery_is_retried_then_marked_failed(hub: Hub):
     failed = await hub.stack.messages.find_by_external("rest", "agent:a1:r2")
     assert failed is not None
     assert failed.delivery is DeliveryState.FAILED
-    assert failed.error == "provider said no"
+    # the sender's own reason is technical (English): the agent reads a Chinese one
+    assert failed.error == "消息发送失败，请稍后重试或改用其他渠道联系"
 
 
 async def test_queued_event_names_the_reason(hub: Hub):

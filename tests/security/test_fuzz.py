@@ -126,8 +126,8 @@ def test_every_route_is_fuzzed(settings: Settings):
 
 
 HTTP_SHARE = 0.8  # of the examples; the rest are socket sessions
-# Normal, going away, policy, message too big: a refusal, not a crash (1002/1011 would be).
-DELIBERATE_CLOSE = (1000, 1001, 1008, 1009)
+# Normal, going away, policy, too big, restart, try later: refusals, not crashes (1002/1011).
+DELIBERATE_CLOSE = (1000, 1001, 1008, 1009, 1012, 1013)
 
 
 @settings(
