@@ -14,7 +14,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, Update
 
-from channels.webchat.uploads import UploadStore
+from channels.webchat.uploads import Upload, UploadStore
 from hub.clock import Clock
 from hub.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import CustomerRepository, Identity, IdentityKind
@@ -58,20 +58,26 @@ class TelegramUpdates:
         if message.contact is not None:
             await self._contact(message)
             return
-        inbound = await self._inbound(update.update_id, message)
+        voice = await self._voice(message) if message.voice is not None else None
+        inbound = self._inbound(update.update_id, message, voice)
         if inbound is None:
             await self._say(message.chat.id, UNSUPPORTED)
             return
-        await self._router.handle_inbound(inbound, in_band=False)
+        result = await self._router.handle_inbound(inbound, in_band=False)
+        if voice is not None and voice[1] is not None and self._uploads is not None:
+            # staff may then open it, as they may see this conversation (webchat/uploads.py)
+            await self._uploads.sent_in(voice[1], result.conversation_id)
 
-    async def _inbound(self, update_id: int, message: Message) -> InboundMessage | None:
+    def _inbound(
+        self, update_id: int, message: Message, voice: tuple[Attachment, Upload | None] | None
+    ) -> InboundMessage | None:
         user = message.from_user
         assert user is not None
         kind, text, attachments = "text", message.text or message.caption or "", ()
-        if message.voice is not None:
+        if message.voice is not None and voice is not None:
             kind = "voice"
             text = text or f"[语音消息 {message.voice.duration}秒]"
-            attachments = (await self._voice(user.id, message),)
+            attachments = (voice[0],)
         elif message.location is not None:
             loc = message.location
             kind, text = "location", f"[位置] 纬度 {loc.latitude:.6f}，经度 {loc.longitude:.6f}"
@@ -90,21 +96,24 @@ class TelegramUpdates:
             display_name=" ".join(filter(None, (user.first_name, user.last_name))),
         )
 
-    async def _voice(self, user_id: int, message: Message) -> Attachment:
-        voice = message.voice
+    async def _voice(self, message: Message) -> tuple[Attachment, Upload | None]:
+        """The voice message as an attachment, and its stored upload (None: not kept)."""
+        voice, user = message.voice, message.from_user
         assert voice is not None
+        assert user is not None
         mime = voice.mime_type or "audio/ogg"
         if self._uploads is None or (voice.file_size or 0) > MAX_VOICE_BYTES:
-            return Attachment("voice", mime=mime, size=voice.file_size or 0)
+            return Attachment("voice", mime=mime, size=voice.file_size or 0), None
         try:
             file = await self._bot.get_file(voice.file_id)
             data = await self._bot.download_file(file.file_path or "")
         except (TelegramAPIError, OSError) as e:
             log.warning("telegram.voice_download_failed", extra={"reason": type(e).__name__})
-            return Attachment("voice", mime=mime, size=voice.file_size or 0)
+            return Attachment("voice", mime=mime, size=voice.file_size or 0), None
         body = data.read() if data is not None else b""
-        stored = await self._uploads.save(f"telegram:{user_id}", "voice.ogg", body, mime)
-        return Attachment("voice", f"/webchat/files/{stored.id}", mime, stored.size, stored.name)
+        stored = await self._uploads.save(f"telegram:{user.id}", "voice.ogg", body, mime)
+        url = f"/webchat/files/{stored.id}"
+        return Attachment("voice", url, mime, stored.size, stored.name), stored
 
     async def _contact(self, message: Message) -> None:
         contact, user = message.contact, message.from_user

@@ -132,6 +132,8 @@ async def test_voice_and_location_are_stored_with_their_attachments(webhook: Rig
     assert url.startswith("/webchat/files/")
     upload = await webhook.db["uploads"].find_one({"_id": url.rsplit("/", 1)[1]})
     assert upload["mime"] == "audio/ogg"
+    # recorded on its conversation: the agents serving it may open it
+    assert voice["conversation_id"] in upload["conversations"]
     assert location["kind"] == "location"
     assert "28.682892" in location["text"]
 
