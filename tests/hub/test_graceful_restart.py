@@ -18,6 +18,14 @@ from tests.hub.restart_scenario import hub_env, start_hub, wait_healthy
 OPEN_VISITORS = 20
 
 
+async def _until_closed(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    """The close frame, after whatever was still on its way (an agent's greeting, a typing hint)."""
+    while True:
+        msg = await ws.receive(timeout=60)
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            return msg
+
+
 async def _hello(ws: aiohttp.ClientWebSocketResponse, visitor: str = "", token: str = "") -> dict:
     await ws.send_json({"type": "hello", "visitor": visitor, "token": token, "after": ""})
     welcome: dict = {}
@@ -64,7 +72,7 @@ async def test_a_graceful_restart_keeps_assignments_and_agent_status(
         assert conv is not None
 
         first.send_signal(signal.SIGINT)
-        closes = await asyncio.gather(*(ws.receive(timeout=60) for ws in widgets))
+        closes = await asyncio.gather(*(_until_closed(ws) for ws in widgets))
         assert {c.type for c in closes} == {aiohttp.WSMsgType.CLOSE}
         assert {c.data for c in closes} == {1012}  # "service restart": the widget reconnects
         assert await asyncio.wait_for(first.wait(), 60) == 0
