@@ -22,8 +22,9 @@ from agent_web.json_input import integer, read_json, string_list, text
 from agent_web.keys import AGENTS, SESSIONS, SOCKETS
 from agent_web.passwords import hash_password
 from channels.keys import ROUTING
+from primitives.errors import Conflict
 from routing.agents import Agent, Role
-from routing.errors import AgentNotFound, Conflict
+from routing.errors import AgentNotFound
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from agent_web.event_feed import EventFeed
 from agent_web.inbox_api import SERVING, presence_json
 from agent_web.keys import SOCKETS
 from channels.keys import ROUTING
+from primitives.errors import NotFound
 from primitives.untrusted_json import InvalidJson, decode_object
-from routing.errors import NotFound
 from routing.events import Subscription
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from aiohttp import web
 from agent_web.keys import SESSIONS, SETTINGS
 from agent_web.sessions import WebSession
 from channels.keys import ROUTING
+from primitives.errors import NotAllowed
 from routing.agents import Agent, Role
-from routing.errors import NotAllowed
 
 SESSION_COOKIE = "hub_session"
 CSRF_HEADER = "X-CSRF-Token"

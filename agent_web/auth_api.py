@@ -22,8 +22,8 @@ from agent_web.json_input import read_json, text
 from agent_web.keys import AGENTS, LOGIN_GUARD, SESSIONS, SETTINGS, SOCKETS
 from agent_web.passwords import verify_password
 from channels.keys import ROUTING
+from primitives.errors import NotAllowed, NotFound
 from routing.agents import Agent
-from routing.errors import NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from routing.errors import Conflict, InvalidInput, NotFound
+from primitives.errors import Conflict, InvalidInput, NotFound
 
 SHORTCUT = re.compile(r"^[\w\-]{1,32}$")  # letters (Chinese too), digits, _ and -
 MAX_TITLE = 60

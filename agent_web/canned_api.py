@@ -21,8 +21,8 @@ from agent_web.json_input import query_int, read_json, text
 from agent_web.kb_panel import MAX_QUERY, search_json
 from agent_web.keys import CANNED_REPLIES, CLOCK, KB_SEARCH
 from agent_web.views import iso
+from primitives.ids import new_id
 from routing.agents import Role
-from routing.ids import new_id
 
 
 def _json(reply: CannedReply, me: Caller) -> dict[str, Any]:

@@ -16,11 +16,11 @@ from agent_web.inbox_api import SERVING
 from agent_web.json_input import read_json, string_list, text
 from agent_web.keys import CASE_DESK, TAXONOMY
 from agent_web.views import case_json, entities
+from cases.model import CaseType, NewCase
 from channels.keys import ROUTING
-from hub.phone import InvalidPhoneNumber, PhoneNumber
 from hub.routing_stack import RoutingStack
+from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.agents import Role
-from routing.case_model import CaseType, NewCase
 from routing.conversation_model import Conversation
 from routing.customers import IdentityKind
 from routing.messages import Direction, SenderKind

@@ -13,7 +13,7 @@ from aiohttp import web
 from pymongo.errors import ConnectionFailure
 
 from agent_web.login_guard import LoginThrottled
-from routing.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
+from primitives.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,10 @@ from agent_web.keys import OFFERS
 from agent_web.views import conversation_json, entry_json, iso
 from channels.keys import ROUTING
 from hub.routing_stack import RoutingStack
+from primitives.errors import Conflict, NotAllowed
 from routing.agents import Role
 from routing.conversation_model import WITH_AGENT, Conversation
-from routing.errors import Conflict, CustomerNotFound, NotAllowed
+from routing.errors import CustomerNotFound
 from routing.presence import AgentSeat, AgentStatus
 
 SERVING = (Role.AGENT, Role.SUPERVISOR)

@@ -12,15 +12,22 @@ from agent_web.login_guard import LoginGuard
 from agent_web.offer_book import OfferBook
 from agent_web.sessions import SessionDesk
 from agent_web.sockets import SocketRegistry
-from hub.clock import Clock
+from cases.desk import CaseDesk, CaseRepository
+from cases.taxonomy import Taxonomy
 from hub.settings import Settings
 from kb.service import KnowledgeBase
 from mongo.client import Client, Database
+from primitives.clock import Clock
+from routing.agent_desk import AgentDesk
 from routing.agents import AgentRepository
-from routing.cases import CaseDesk, CaseRepository
+from routing.assignment import Acd
+from routing.conversation_model import ConversationRepository
 from routing.customers import CustomerRepository
+from routing.events import EventBus
 from routing.messages import MessageRepository
-from routing.taxonomy import Taxonomy
+from routing.outbox import Outbox
+from routing.position_watch import PositionWatch
+from routing.router import Router
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -34,6 +41,17 @@ CASE_DESK = web.AppKey("case_desk", CaseDesk)
 TAXONOMY = web.AppKey("taxonomy", list[Taxonomy])  # one-element holder: replaced on edit
 # name -> async probe returning a JSON-able status (nlu backend, channels …)
 HEALTH_PROBES = web.AppKey("health_probes", dict[str, Callable[[], Awaitable[dict[str, object]]]])
+
+# ---------------------------------------------------------------- the routing services
+# Read by the inbox and by every channel (channels import these keys; agent_web imports no
+# channel).
+ROUTER = web.AppKey("router", Router)  # inbound messages, replies, the conversation book
+AGENT_DESK = web.AppKey("agent_desk", AgentDesk)  # what agents do to conversations
+ACD = web.AppKey("acd", Acd)  # queues, presence, offers
+OUTBOX = web.AppKey("outbox", Outbox)  # every outbound message: store, send, retry
+EVENTS = web.AppKey("events", EventBus)
+CONVERSATIONS = web.AppKey("conversations", ConversationRepository)
+POSITIONS = web.AppKey("positions", PositionWatch)  # queue positions told to waiting citizens
 
 # ---------------------------------------------------------------- the agents' inbox
 SESSIONS = web.AppKey("sessions", SessionDesk)

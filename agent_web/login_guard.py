@@ -20,8 +20,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from hub.clock import Clock
-from routing.errors import HubError
+from primitives.clock import Clock
+from primitives.errors import HubError
 
 
 class LoginThrottled(HubError):

@@ -15,11 +15,12 @@ from agent_web.auth import Caller, requires
 from agent_web.inbox_api import SERVING
 from agent_web.keys import CASES, TAXONOMY
 from agent_web.views import case_json, conversation_json, customer_json, transcript_json
+from cases.errors import UnknownCategory
+from cases.model import Case
+from cases.taxonomy import Taxonomy
 from channels.keys import ROUTING
 from routing.agents import Role
-from routing.case_model import Case
-from routing.errors import CustomerNotFound, UnknownCategory
-from routing.taxonomy import Taxonomy
+from routing.errors import CustomerNotFound
 
 HISTORY = 20
 

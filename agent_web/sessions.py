@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from hub.clock import Clock
+from primitives.clock import Clock
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,10 @@ from agent_web.keys import OFFERS
 from agent_web.views import customer_json, message_json
 from channels.keys import ROUTING
 from hub.routing_stack import RoutingStack
+from primitives.errors import NotAllowed
 from routing.agents import Role
 from routing.conversation_model import WAITING, WITH_AGENT
 from routing.customers import CustomerTag
-from routing.errors import NotAllowed
 from routing.presence import AgentStatus
 
 MAX_LISTED = 200

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from routing.case_model import Case
+from cases.model import Case
 from routing.conversation_model import Conversation
 from routing.customers import Customer, Identity, IdentityKind
 from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.results import markdown_table, percentile_ms, update_section
-from hub.clock import FixedClock
+from primitives.clock import FixedClock
 from routing.acd import Strategy
 from routing.agents import Agent, Role
 from routing.assignment import Acd
@@ -227,6 +227,9 @@ async def simulate(n_agents: int, n_conv: int, strategy: Strategy, seed: int = 5
 async def persisted_rate(n: int) -> list[object]:
     """End to end with the database: n conversations escalate, then agents come ready; each
     assignment is a conditional update of the conversation plus the stored customer notice."""
+    from cases.desk import CaseDesk
+    from cases.sla import DuePolicy
+    from cases.taxonomy import Taxonomy, load_taxonomy_file
     from hub.embedded_db import EmbeddedDatabase
     from hub.routing_stack import build_routing
     from hub.settings import DATA_DIR, REPO_DIR
@@ -235,12 +238,9 @@ async def persisted_rate(n: int) -> list[object]:
     from mongo.indexes import ensure_indexes
     from mongo.people import MongoAgentRepository
     from routing.bot import BotAnswer, KbDecision
-    from routing.cases import CaseDesk
     from routing.config import load_routing_config
     from routing.customers import Identity, IdentityKind
     from routing.messages import InboundMessage
-    from routing.sla import DuePolicy
-    from routing.taxonomy import Taxonomy, load_taxonomy_file
 
     class AskHuman:
         async def answer(self, text: str) -> BotAnswer:

@@ -13,17 +13,17 @@ import time
 from pathlib import Path
 
 from bench.results import markdown_table, percentile_ms, update_section
-from hub.clock import SystemClock
+from cases.desk import CaseDesk
+from cases.model import CaseType, NewCase
+from cases.sla import DuePolicy
+from cases.taxonomy import Taxonomy, load_taxonomy_file
+from cases.workflow import CaseAction, CaseCommand
 from hub.embedded_db import EmbeddedDatabase
 from hub.settings import DATA_DIR, REPO_DIR
 from mongo.cases import MongoCaseRepository
 from mongo.client import connect
 from mongo.indexes import ensure_indexes
-from routing.case_model import CaseType, NewCase
-from routing.case_workflow import CaseAction, CaseCommand
-from routing.cases import CaseDesk
-from routing.sla import DuePolicy
-from routing.taxonomy import Taxonomy, load_taxonomy_file
+from primitives.clock import SystemClock
 
 NEW = NewCase(
     type=CaseType.COMPLAINT,

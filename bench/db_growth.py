@@ -38,19 +38,19 @@ import aiohttp
 from bench.fill import OPEN_CASES, fill_to
 from bench.results import markdown_table, percentile_ms, update_section
 from bench.webchat import opcounters, running_hub
-from hub.clock import SystemClock
+from cases.desk import CaseDesk
+from cases.model import CaseType, NewCase
+from cases.sla import DuePolicy
+from cases.taxonomy import Taxonomy, load_taxonomy_file
 from hub.embedded_db import EmbeddedDatabase
 from hub.settings import DATA_DIR, REPO_DIR
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database, connect
 from mongo.indexes import ensure_indexes
 from mongo.messages import MongoMessageRepository
-from routing.case_model import CaseType, NewCase
-from routing.cases import CaseDesk
-from routing.ids import new_id
+from primitives.clock import SystemClock
+from primitives.ids import new_id
 from routing.messages import Direction, SenderKind, StoredMessage
-from routing.sla import DuePolicy
-from routing.taxonomy import Taxonomy, load_taxonomy_file
 
 DB_NAME = "bench_db_growth"
 QUESTIONS = (

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 
+from cases.model import Case, CaseEvent, CaseState, CaseType
 from mongo.cases import _case_to_doc  # the repository's own shape
 from mongo.client import Database
 from mongo.conversations import _to_doc as _conversation_to_doc
 from mongo.customers import _new_doc as _customer_doc
 from mongo.customers import _owner_doc
 from mongo.messages import _message_to_doc
-from routing.case_model import Case, CaseEvent, CaseState, CaseType
 from routing.conversation_model import Conversation, ConversationState, Media
 from routing.customers import Identity, IdentityKind
 from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage

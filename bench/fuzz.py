@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 from bench.results import markdown_table, update_section
 from hub.app import create_app
-from hub.net import free_port
 from hub.settings import REPO_DIR, load_settings
+from primitives.net import free_port
 from tests.security.strategies import (
     SMS_SECRET,
     TELEGRAM_SECRET,

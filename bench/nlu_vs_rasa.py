@@ -21,7 +21,6 @@ from typing import Any
 
 from bench.nlu_reference import SvmReference
 from bench.results import markdown_table, update_section
-from hub.net import free_port
 from nlu.embedded import EmbeddedConfig, EmbeddedParser
 from nlu.evaluation import evaluate
 from nlu.parser import Parser
@@ -40,6 +39,7 @@ from nlu.training_data import (
     merge_training_data,
     stratified_split,
 )
+from primitives.net import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "nlu"

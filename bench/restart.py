@@ -26,9 +26,9 @@ import aiohttp
 
 from bench.results import markdown_table, update_section
 from hub.embedded_db import EmbeddedDatabase
-from hub.net import free_port
 from hub.settings import REPO_DIR
 from mongo.client import connect
+from primitives.net import free_port
 from tests.emulators.wechat import APP_ID, WeChatEmulator
 from tests.hub.restart_scenario import (
     KB_QUESTIONS,

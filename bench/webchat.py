@@ -32,10 +32,10 @@ import aiohttp
 from bench.fill import fill_to
 from bench.results import markdown_table, percentile_ms, update_section
 from hub.embedded_db import EmbeddedDatabase
-from hub.net import free_port
 from hub.settings import REPO_DIR
 from mongo.client import connect
 from mongo.indexes import ensure_indexes
+from primitives.net import free_port
 
 QUESTIONS = [
     "新生儿医保怎么办理？",

@@ -27,10 +27,10 @@ from aiohttp import web
 
 from agent_web.keys import SETTINGS
 from channels.keys import REST_TOKEN, ROUTING
+from primitives.ids import new_id
 from primitives.untrusted_json import InvalidJson, decode_object
 from routing.conversation_model import ConversationState
 from routing.customers import Identity, IdentityKind
-from routing.ids import new_id
 from routing.messages import Direction, InboundMessage, StoredMessage
 from routing.turns import InboundResult
 

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from hub.clock import Clock
+from cases.desk import CaseDesk
+from cases.model import Satisfaction
+from cases.workflow import CaseAction, CaseCommand
 from mongo.surveys import MongoSurveyRepository
-from routing.case_model import Satisfaction
-from routing.case_workflow import CaseAction, CaseCommand
-from routing.cases import CaseDesk
+from primitives.clock import Clock
+from primitives.errors import HubError
 from routing.customers import Identity, IdentityKind
-from routing.errors import HubError
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -14,24 +14,33 @@ from agent_web import health
 from agent_web import routes as inbox
 from agent_web.errors import translate_errors
 from agent_web.keys import (
+    ACD,
+    AGENT_DESK,
     CASE_DESK,
     CASES,
     CLOCK,
+    CONVERSATIONS,
     CUSTOMERS,
     DB,
     DB_KIND,
+    EVENTS,
     HEALTH_PROBES,
     KB_SEARCH,
     KNOWLEDGE_BASE,
     MESSAGES,
     MONGO_CLIENT,
+    OUTBOX,
+    POSITIONS,
+    ROUTER,
     SETTINGS,
     TAXONOMY,
 )
+from cases.desk import CaseDesk
+from cases.sla import DuePolicy
+from cases.taxonomy import Taxonomy, load_taxonomy_file
 from channels import mail, rest, sms, telegram, webchat, wechat
 from channels.keys import REST_TOKEN, ROUTING
 from hub.bot import build_bot
-from hub.clock import Clock, SystemClock
 from hub.kb_store import seed_if_empty
 from hub.routing_stack import build_routing
 from hub.settings import Settings
@@ -45,11 +54,9 @@ from mongo.messages import MongoMessageRepository
 from mongo.people import MongoAgentRepository
 from mongo.sessions import MongoSessionRepository
 from mongo.taxonomy import MongoTaxonomyRepository
+from primitives.clock import Clock, SystemClock
 from routing.bot import Bot
-from routing.cases import CaseDesk
 from routing.config import load_routing_config
-from routing.sla import DuePolicy
-from routing.taxonomy import Taxonomy, load_taxonomy_file
 from routing.timers import AsyncioScheduler
 
 log = logging.getLogger(__name__)
@@ -137,6 +144,9 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     stack.outbox.register(rest.CHANNEL, rest.RestPollingSender())
     await stack.desk.restore()
     app[ROUTING] = stack
+    app[ROUTER], app[AGENT_DESK], app[ACD] = stack.router, stack.desk, stack.acd
+    app[OUTBOX], app[EVENTS], app[POSITIONS] = stack.outbox, stack.bus, stack.positions
+    app[CONVERSATIONS] = stack.conversations
     app[REST_TOKEN] = settings.hub_rest_token.get_secret_value() if settings.hub_rest_token else ""
     app[HEALTH_PROBES]["bot"] = _bot_probe(the_bot)
     yield

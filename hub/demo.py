@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent_web.passwords import hash_password
+from cases.departments import Department
 from hub.settings import DATA_DIR
-from hub.yaml_io import load_yaml
 from mongo.client import Database
 from mongo.people import MongoAgentRepository, MongoDepartmentRepository
-from routing.agents import Agent, Department, Role
+from primitives.yaml_io import load_yaml
+from routing.agents import Agent, Role
 
 log = logging.getLogger(__name__)
 

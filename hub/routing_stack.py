@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from hub.clock import Clock
+from cases.desk import CaseDesk
+from cases.status import CaseStatusDesk
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database
 from mongo.conversations import MongoConversationRepository
@@ -13,11 +14,10 @@ from mongo.customers import MongoCustomerRepository
 from mongo.messages import MongoMessageRepository
 from mongo.people import MongoAgentRepository
 from mongo.presence_log import MongoPresenceLog
+from primitives.clock import Clock
 from routing.agent_desk import AgentDesk
 from routing.assignment import Acd
 from routing.bot import Bot
-from routing.case_status import CaseStatusDesk
-from routing.cases import CaseDesk
 from routing.config import RoutingConfig
 from routing.conversation_book import ConversationBook
 from routing.events import InProcessEventBus

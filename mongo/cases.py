@@ -17,9 +17,8 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from mongo.client import Database
-from mongo.counters import MongoCounters
-from routing.case_model import (
+from cases.errors import CaseNotFound
+from cases.model import (
     Case,
     CaseEvent,
     CaseState,
@@ -28,7 +27,9 @@ from routing.case_model import (
     ExtensionState,
     Satisfaction,
 )
-from routing.errors import CaseNotFound, StaleWrite
+from mongo.client import Database
+from mongo.counters import MongoCounters
+from primitives.errors import StaleWrite
 
 # Fields a transition may change; everything else is fixed at creation.
 _MUTABLE = (

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cases.departments import Department
+from cases.errors import DepartmentNotFound
 from mongo.client import Database
-from routing.agents import Agent, Department, Role
-from routing.errors import AgentNotFound, DepartmentNotFound
+from routing.agents import Agent, Role
+from routing.errors import AgentNotFound
 
 
 class MongoAgentRepository:

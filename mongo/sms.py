@@ -21,7 +21,7 @@ from typing import Any
 from pymongo import ReturnDocument, UpdateOne
 
 from mongo.client import Database, insert_once
-from routing.ids import new_id
+from primitives.ids import new_id
 
 
 @dataclass(frozen=True, slots=True)

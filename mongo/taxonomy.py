@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cases.taxonomy import Category
 from mongo.client import Database
-from routing.errors import StaleWrite
-from routing.taxonomy import Category
+from primitives.errors import StaleWrite
 
 _DOC_ID = "taxonomy"
 

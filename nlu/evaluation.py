@@ -122,8 +122,8 @@ async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[
 async def _eval_rasa_sidecar(
     examples: Sequence[Example], nlu_data: Path, var_dir: Path | None, rasa_bin: Path | None
 ) -> dict[str, Any]:
-    from hub.net import free_port
     from nlu.rasa_sidecar import REPO_DIR, RasaServer, SidecarConfig, ensure_model
+    from primitives.net import free_port
 
     config = SidecarConfig(var_dir=var_dir or REPO_DIR / "var", port=free_port())
     if rasa_bin is not None:

@@ -7,15 +7,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from primitives.errors import Conflict, InvalidInput, NotAllowed
+from primitives.ids import new_id
 from routing import replies
 from routing.agents import Agent, AgentRepository, Role
 from routing.conversation_model import WAITING, WITH_AGENT, Conversation, ConversationState
-from routing.errors import Conflict, InvalidInput, NotAllowed
 from routing.events import (
     ConversationClosed,
     MessageAdded,
 )
-from routing.ids import new_id
 from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
 from routing.presence import AgentStatus
 from routing.router import Router

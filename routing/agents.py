@@ -29,15 +29,6 @@ class Agent:
         return role in self.roles or Role.ADMIN in self.roles
 
 
-@dataclass(frozen=True, slots=True)
-class Department:
-    code: str
-    name: str
-    phone: str | None = None  # E.164, for case notifications by SMS
-    parent: str | None = None
-    active: bool = True
-
-
 class AgentRepository(Protocol):
     async def get(self, login: str) -> Agent: ...
 
@@ -46,11 +37,3 @@ class AgentRepository(Protocol):
     async def upsert(self, agent: Agent, *, password_hash: str | None = None) -> None: ...
 
     async def password_hash(self, login: str) -> str | None: ...
-
-
-class DepartmentRepository(Protocol):
-    async def get(self, code: str) -> Department: ...
-
-    async def all(self) -> list[Department]: ...
-
-    async def upsert(self, department: Department) -> None: ...

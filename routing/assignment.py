@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
 
-from hub.clock import Clock
+from primitives.clock import Clock
 from routing.agents import Agent
 from routing.config import RoutingConfig
 from routing.conversation_model import Media

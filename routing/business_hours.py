@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from routing.sla import LOCAL_TZ, WorkCalendar
+from cases.sla import WorkCalendar
+from primitives.local_time import LOCAL_TZ
 
 Span = tuple[time, time]
 

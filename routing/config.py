@@ -10,11 +10,11 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from hub.yaml_io import load_yaml
+from cases.sla import WorkCalendar
+from primitives.errors import InvalidInput
+from primitives.yaml_io import load_yaml
 from routing.acd import Strategy
 from routing.business_hours import BusinessHours
-from routing.errors import InvalidInput
-from routing.sla import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)

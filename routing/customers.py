@@ -39,7 +39,7 @@ class Identity:
 
     def __str__(self) -> str:
         if self.kind is IdentityKind.PHONE:
-            from hub.phone import PhoneNumber
+            from primitives.phone import PhoneNumber
 
             return f"phone:{PhoneNumber(self.value)}"
         return self.key

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hub.clock import Clock
-from hub.tasks import BackgroundTasks
+from primitives.clock import Clock
+from primitives.errors import NotFound
+from primitives.tasks import BackgroundTasks
 from routing.conversation_model import Conversation
-from routing.errors import NotFound
 from routing.messages import (
     DeliveryState,
     Direction,

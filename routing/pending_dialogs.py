@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from hub.phone import PhoneNumber
+from cases.desk import CaseDesk
+from cases.model import CaseType, NewCase
+from primitives.local_time import local_time
+from primitives.phone import PhoneNumber
 from routing import replies
-from routing.case_model import CaseType, NewCase
-from routing.cases import CaseDesk
 from routing.conversation_model import Conversation
 from routing.customers import Customer, IdentityKind
 from routing.messages import StoredMessage
@@ -90,7 +91,7 @@ class PendingDialogs:
             ),
             actor="bot",
         )
-        text = replies.CALLBACK_DONE.format(case=case.number, when=replies.local_time(when))
+        text = replies.CALLBACK_DONE.format(case=case.number, when=local_time(when))
         return await _set(router, conv, ""), text, ()
 
 

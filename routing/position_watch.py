@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hub.clock import Clock
+from primitives.clock import Clock
 from routing.assignment import Acd
 from routing.events import EventBus, QueuePosition
 from routing.timers import Scheduler

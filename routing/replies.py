@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from routing.sla import LOCAL_TZ
-
 HUMAN_BUTTON = "转人工"
 
 GREETING = "您好，这里是12345市民服务热线智能客服，请问有什么可以帮您？"
@@ -75,7 +71,3 @@ def chosen(text: str, choices: tuple[str, ...]) -> str | None:
     t = t.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     n = int(t) if t.isdigit() and len(t) <= 2 else _CHOICE_NUMBERS.get(t)
     return choices[n - 1] if n and 1 <= n <= len(choices) else None
-
-
-def local_time(at: datetime) -> str:
-    return at.astimezone(LOCAL_TZ).strftime("%m月%d日 %H:%M")

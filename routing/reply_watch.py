@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from hub.clock import Clock
+from primitives.clock import Clock
 from routing.assignment import Acd
 from routing.config import RoutingConfig
 from routing.conversation_book import ConversationBook

@@ -15,11 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
-from hub.clock import Clock
+from cases.status import CaseStatusDesk
+from primitives.clock import Clock
+from primitives.errors import NotFound
 from routing import replies
 from routing.assignment import Acd
 from routing.bot import Bot, BotAnswer, KbDecision
-from routing.case_status import CaseStatusDesk
 from routing.config import RoutingConfig
 from routing.conversation_book import ConversationBook
 from routing.conversation_model import (
@@ -30,7 +31,6 @@ from routing.conversation_model import (
     Priority,
 )
 from routing.customers import Customer, CustomerRepository
-from routing.errors import NotFound
 from routing.events import (
     ConversationQueued,
     EventBus,

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
-from hub.clock import Clock
-from hub.tasks import BackgroundTasks
+from primitives.clock import Clock
+from primitives.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 

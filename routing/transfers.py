@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from primitives.errors import Conflict, NotAllowed
+from primitives.ids import new_id
 from routing import replies
 from routing.agents import Role
 from routing.conversation_model import WITH_AGENT, Conversation, ConversationState
-from routing.errors import Conflict, NotAllowed
 from routing.events import ConversationAssigned, ConversationUnassigned
-from routing.ids import new_id
 from routing.waiting import entry_for
 
 if TYPE_CHECKING:

@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.clock import Clock
+from primitives.clock import Clock
+from primitives.ids import new_id
 from routing.bot import BotAnswer, KbDecision
 from routing.conversation_model import Conversation, ConversationState, Media
 from routing.customers import Customer
 from routing.events import EventBus, MessageAdded
-from routing.ids import new_id
 from routing.messages import (
     DeliveryState,
     Direction,

@@ -9,10 +9,10 @@ import logging
 from collections.abc import Sequence
 
 from channels.mail.smtp import MailError, SmtpTransport
-from hub.clock import Clock
-from hub.tasks import BackgroundTasks
 from mongo.mail import MailRecord, MongoMailRepository
-from routing.ids import new_id
+from primitives.clock import Clock
+from primitives.ids import new_id
+from primitives.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 

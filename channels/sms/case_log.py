@@ -15,13 +15,13 @@ from aiohttp import web
 from agent_web.access import may_view
 from agent_web.auth import Caller, refusal, requires
 from agent_web.keys import CASES
+from cases.model import Case
 from channels.keys import ROUTING
 from channels.sms.keys import REPO
-from hub.phone import InvalidPhoneNumber, PhoneNumber, mask_digits
 from hub.routing_stack import RoutingStack
 from mongo.sms import SmsRecord
+from primitives.phone import InvalidPhoneNumber, PhoneNumber, mask_digits
 from routing.agents import Role
-from routing.case_model import Case
 from routing.errors import ConversationNotFound
 
 

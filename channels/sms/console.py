@@ -9,9 +9,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from channels.sms.pdu import Receipt, segments
-from hub.phone import PhoneNumber
-from hub.tasks import BackgroundTasks
-from routing.ids import new_id
+from primitives.ids import new_id
+from primitives.phone import PhoneNumber
+from primitives.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 

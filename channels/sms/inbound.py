@@ -18,9 +18,9 @@ from channels.revisit import RevisitSurveys
 from channels.sms import pdu, texts
 from channels.sms.keywords import fold, is_opt_in, is_opt_out
 from channels.sms.outbound import SmsOutbound
-from hub.clock import Clock
-from hub.phone import InvalidPhoneNumber, PhoneNumber
 from mongo.sms import MongoSmsRepository
+from primitives.clock import Clock
+from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import Identity, IdentityKind
 from routing.messages import InboundMessage
 from routing.router import Router

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 
+from cases.departments import DepartmentRepository
+from cases.errors import DepartmentNotFound
+from cases.model import Case
 from channels.revisit import RevisitSurveys
 from channels.sms import texts
 from channels.sms.outbound import SmsOutbound
-from routing.agents import DepartmentRepository
-from routing.case_model import Case
-from routing.errors import DepartmentNotFound
-from routing.sla import LOCAL_TZ
+from primitives.local_time import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from channels.sms.gateway import GatewayError, SmsGateway
 from channels.sms.limiter import PerNumberLimiter
 from channels.sms.pdu import Receipt, segments
-from hub.clock import Clock
-from hub.phone import mask_digits
-from hub.tasks import BackgroundTasks
 from mongo.sms import MongoSmsRepository, SmsRecord
-from routing.ids import new_id
+from primitives.clock import Clock
+from primitives.ids import new_id
+from primitives.phone import mask_digits
+from primitives.tasks import BackgroundTasks
 from routing.messages import DeliveryState, MessageRepository
 
 log = logging.getLogger(__name__)

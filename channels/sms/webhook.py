@@ -23,7 +23,7 @@ from channels.sms.gateway import sign
 from channels.sms.inbound import SmsInbox
 from channels.sms.outbound import SmsOutbound
 from channels.sms.pdu import Receipt
-from hub.phone import InvalidPhoneNumber, PhoneNumber
+from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from primitives.untrusted_json import InvalidJson, decode_object
 
 log = logging.getLogger(__name__)

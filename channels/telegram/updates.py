@@ -15,8 +15,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, Update
 
 from channels.webchat.uploads import Upload, UploadStore
-from hub.clock import Clock
-from hub.phone import InvalidPhoneNumber, PhoneNumber
+from primitives.clock import Clock
+from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import CustomerRepository, Identity, IdentityKind
 from routing.errors import IdentityTaken
 from routing.messages import Attachment, InboundMessage

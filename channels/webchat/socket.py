@@ -25,11 +25,11 @@ from channels.webchat.transcripts import (
 )
 from channels.webchat.verification import PHONE
 from channels.webchat.visitors import CHANNEL, message_frame
-from hub.phone import InvalidPhoneNumber, PhoneNumber
 from hub.routing_stack import RoutingStack
 from mongo.ratings import Rating
+from primitives.errors import HubError
+from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import Identity, IdentityKind
-from routing.errors import HubError
 from routing.messages import Attachment, InboundMessage
 
 log = logging.getLogger(__name__)

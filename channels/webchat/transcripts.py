@@ -16,12 +16,12 @@ from channels.mail.outbox import MailOutbox
 from channels.sms.outbound import SmsOutbound
 from channels.webchat.keyed_locks import KeyedLocks
 from channels.webchat.verification import EMAIL, PHONE, ContactVerifier, Destination
-from hub.clock import Clock
 from mongo.transcripts import TranscriptRequest
-from routing.errors import NotAllowed
-from routing.ids import new_id
+from primitives.clock import Clock
+from primitives.errors import NotAllowed
+from primitives.ids import new_id
+from primitives.local_time import LOCAL_TZ
 from routing.messages import MessageRepository, SenderKind, StoredMessage
-from routing.sla import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 

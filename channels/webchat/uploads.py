@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from channels.webchat.keyed_locks import KeyedLocks
-from hub.clock import Clock
 from mongo.uploads import Upload, UploadUsage
-from routing.errors import HubError
+from primitives.clock import Clock
+from primitives.errors import HubError
 
 __all__ = ["MAX_BYTES", "Upload", "UploadQuota", "UploadQuotaExceeded", "UploadStore", "sniff"]
 

@@ -21,11 +21,11 @@ from enum import StrEnum
 from typing import Protocol
 
 from channels.webchat.keyed_locks import KeyedLocks
-from hub.clock import Clock
-from hub.phone import InvalidPhoneNumber, PhoneNumber
 from mongo.verifications import Verification
-from routing.errors import HubError, InvalidInput, NotAllowed
-from routing.ids import new_id
+from primitives.clock import Clock
+from primitives.errors import HubError, InvalidInput, NotAllowed
+from primitives.ids import new_id
+from primitives.phone import InvalidPhoneNumber, PhoneNumber
 
 PHONE, EMAIL = "phone", "email"
 _HOUR = timedelta(hours=1)

@@ -24,7 +24,7 @@ from channels.revisit import RevisitSurveys
 from channels.wechat import messages, texts
 from channels.wechat.config import WeChatConfig
 from channels.wechat.verification import CallbackGuard, Refused
-from hub.clock import Clock
+from primitives.clock import Clock
 from routing.messages import DeliveryState, InboundMessage, SenderKind
 from routing.outbox import OutboundMessage
 from routing.turns import InboundResult

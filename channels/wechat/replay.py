@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 import re
 
-from hub.clock import Clock
+from primitives.clock import Clock
 
 WINDOW_S = 300  # a callback whose timestamp is further than this from our clock is refused
 CAPACITY = 200_000  # entries; ten minutes of traffic at over 300 messages a second

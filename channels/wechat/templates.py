@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from cases.model import Case
 from channels.revisit import ASK, RevisitSurveys
 from channels.wechat.api import WeChatApi, WeChatApiError
-from routing.case_model import Case
 from routing.customers import CustomerRepository, IdentityKind
 from routing.errors import CustomerNotFound
 

@@ -14,7 +14,7 @@ from wechatpy.crypto import WeChatCrypto
 from channels.wechat import messages
 from channels.wechat.config import WeChatConfig
 from channels.wechat.replay import NonceMemory, ReusedNonce, StaleRequest
-from hub.clock import Clock
+from primitives.clock import Clock
 
 _NONCE = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 

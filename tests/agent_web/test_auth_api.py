@@ -6,7 +6,7 @@ import aiohttp
 from aiohttp import web
 
 from agent_web.keys import CLOCK, DB, SETTINGS
-from hub.clock import FixedClock
+from primitives.clock import FixedClock
 from tests.agent_web.conftest import PASSWORD, Hub, MakeHub, Staff
 
 LOGIN = "/api/v1/auth/login"

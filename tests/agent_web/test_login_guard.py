@@ -7,7 +7,7 @@ from agent_web.login_guard import (
     ThrottlePolicy,
     address_key,
 )
-from hub.clock import FixedClock
+from primitives.clock import FixedClock
 
 
 def wait_of(guard: LoginGuard, address: str, login: str) -> int:

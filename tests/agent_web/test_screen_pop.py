@@ -1,5 +1,5 @@
 from agent_web.keys import CASE_DESK
-from routing.case_model import CaseType, NewCase
+from cases.model import CaseType, NewCase
 from tests.agent_web.conftest import Hub
 
 

@@ -1,7 +1,7 @@
 from agent_web.sessions import SessionDesk, hash_token
-from hub.clock import FixedClock
 from mongo.client import Database
 from mongo.sessions import MongoSessionRepository
+from primitives.clock import FixedClock
 
 
 async def test_a_session_expires_after_its_lifetime(db: Database):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from playwright.async_api import Browser, expect
 
 from hub.app import create_app
-from hub.clock import FixedClock
 from hub.settings import Settings
 from mongo.client import Database
+from primitives.clock import FixedClock
 from tests.agent_web.conftest import PASSWORD, EntityBot, seed_staff
 from tests.browser.conftest import serve
 

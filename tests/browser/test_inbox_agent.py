@@ -9,11 +9,11 @@ import aiohttp
 from playwright.async_api import Browser, Page, expect
 
 from agent_web.keys import CASE_DESK, KB_SEARCH
+from cases.model import CaseType, NewCase
 from channels.keys import ROUTING
 from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
-from routing.case_model import CaseType, NewCase
 from routing.outbox import DeliveryFailed
 from tests.agent_web.conftest import (
     PASSWORD,

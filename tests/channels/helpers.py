@@ -7,12 +7,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cases.desk import CaseDesk
+from cases.model import NewCase
+from cases.workflow import CaseAction, CaseCommand
 from hub.routing_stack import RoutingStack
-from routing.case_model import NewCase
-from routing.case_workflow import CaseAction, CaseCommand
-from routing.cases import CaseDesk
+from primitives.ids import new_id
 from routing.conversation_model import Conversation
-from routing.ids import new_id
 from routing.messages import SenderKind
 
 

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from hub.clock import FixedClock
+from primitives.clock import FixedClock
 from routing.acd import Strategy
 from routing.agents import Agent, Role
 from routing.assignment import Acd

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.net import free_port
 from hub.settings import REPO_DIR
+from primitives.net import free_port
 
 
 def _children(pid: int) -> list[int]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.net import free_port
 from mongo.client import Database
+from primitives.net import free_port
 from tests.agent_web.conftest import PASSWORD, routing_file, seed_staff
 from tests.hub.restart_scenario import hub_env, start_hub, wait_healthy
 

@@ -110,6 +110,6 @@ async def rasa_emulator() -> AsyncIterator[RasaEmulator]:
 @pytest.fixture
 def closed_port_url() -> str:
     """A localhost URL nothing listens on."""
-    from hub.net import free_port
+    from primitives.net import free_port
 
     return f"http://127.0.0.1:{free_port()}"

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from hub.net import free_port
 from nlu.errors import NluError, RasaNotInstalled, RasaUnavailable
 from nlu.rasa_http import RasaHttpConfig, RasaHttpParser
 from nlu.rasa_sidecar import (
@@ -19,6 +18,7 @@ from nlu.rasa_sidecar import (
     serve,
     training_seconds,
 )
+from primitives.net import free_port
 from tests.nlu.conftest import REPO, SPLIT
 
 FAKE = Path(__file__).with_name("fake_rasa.py")

@@ -10,20 +10,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
-from hub.clock import FixedClock
+from cases.desk import CaseDesk
+from cases.sla import DuePolicy
+from cases.taxonomy import Taxonomy, load_taxonomy_file
 from hub.routing_stack import RoutingStack, build_routing
 from hub.settings import DATA_DIR
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database
 from mongo.people import MongoAgentRepository
+from primitives.clock import FixedClock
 from routing.agents import Agent, Role
-from routing.cases import CaseDesk
 from routing.config import RoutingConfig, load_routing_config
 from routing.customers import Identity, IdentityKind
 from routing.messages import InboundMessage
 from routing.presence import AgentStatus
-from routing.sla import DuePolicy
-from routing.taxonomy import Taxonomy, load_taxonomy_file
 from routing.timers import ManualScheduler
 from routing.turns import InboundResult
 from tests.fakes.bot import FakeBot

@@ -5,9 +5,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from mongo.client import Database
+from primitives.ids import new_id
 from routing.conversation_model import ConversationState
 from routing.customers import Identity, IdentityKind
-from routing.ids import new_id
 from routing.messages import (
     DeliveryState,
     Direction,

@@ -317,7 +317,7 @@ async def test_transfer_to_an_agent_invite_and_take_over(hub: Hub):
 async def test_only_the_serving_agent_may_reply(hub: Hub):
     import pytest
 
-    from routing.errors import NotAllowed
+    from primitives.errors import NotAllowed
 
     await hub.agent("a1", {"general": 5})
     await hub.agent("stranger", {"water": 5})
@@ -387,7 +387,7 @@ async def test_restart_keeps_every_waiting_conversation_in_order(db):
 
 
 async def test_case_status_is_told_only_to_its_owner(hub: Hub):
-    from routing.case_model import CaseType, NewCase
+    from cases.model import CaseType, NewCase
 
     first = await hub.say("v1", "你好")
     owner = (await hub.stack.router.book.get(first.conversation_id)).customer_id

@@ -11,8 +11,8 @@ from typing import Any
 
 from channels.sms.gateway import sign
 from channels.sms.pdu import Receipt
-from hub.tasks import BackgroundTasks
 from mongo.client import Database
+from primitives.tasks import BackgroundTasks
 from tests.agent_web.conftest import Hub
 from tests.emulators.smsc import SmscEmulator
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent_web.keys import CASE_DESK
-from routing.case_model import CaseType, NewCase
-from routing.case_workflow import CaseAction, CaseCommand
+from cases.model import CaseType, NewCase
+from cases.workflow import CaseAction, CaseCommand
 from tests.agent_web.conftest import Hub
 from tests.channels.sms.rig import CITIZEN
 

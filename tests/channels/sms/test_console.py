@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from agent_web.keys import CASE_DESK
+from cases.model import CaseType, NewCase
+from cases.workflow import CaseAction, CaseCommand
 from channels.sms import OUTBOUND, REPO
 from hub.settings import SettingsError, load_settings
-from routing.case_model import CaseType, NewCase
-from routing.case_workflow import CaseAction, CaseCommand
 from tests.agent_web.conftest import Hub
 from tests.channels.helpers import eventually
 from tests.channels.sms.rig import CITIZEN

@@ -8,10 +8,10 @@ from channels.sms import OUTBOUND
 from channels.sms.limiter import PerNumberLimiter
 from channels.sms.outbound import SmsOutbound
 from channels.sms.pdu import Receipt
-from hub.clock import FixedClock
 from mongo.client import Database
 from mongo.messages import MongoMessageRepository
 from mongo.sms import MongoSmsRepository
+from primitives.clock import FixedClock
 from tests.channels.helpers import eventually
 from tests.channels.sms.rig import CITIZEN, FakeSmsGateway, Rig
 

@@ -13,14 +13,14 @@ import aiohttp
 import pytest
 
 from agent_web.keys import CASE_DESK, CASES
+from cases.departments import Department
+from cases.model import CaseState, CaseType, NewCase, Satisfaction
+from cases.workflow import CaseAction, CaseCommand
 from channels.sms import OUTBOUND, REPO
 from channels.sms.limiter import PerNumberLimiter
 from channels.sms.pdu import RTHROTTLED, RX_T_APPN
 from channels.sms.smpp_client import SmppClient, SmppConfig, SmppError
 from mongo.people import MongoDepartmentRepository
-from routing.agents import Department
-from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
-from routing.case_workflow import CaseAction, CaseCommand
 from tests.channels.helpers import complete_case, eventually
 from tests.channels.sms.rig import (
     CITIZEN,

@@ -14,9 +14,9 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from hub.app import create_app
-from hub.clock import FixedClock
 from hub.settings import Settings
 from mongo.client import Database
+from primitives.clock import FixedClock
 from tests.agent_web.conftest import EntityBot, Hub, hub, make_hub, seed_staff  # noqa: F401
 from tests.channels.helpers import eventually
 from tests.emulators import smtp as smtp_emulator

@@ -6,10 +6,10 @@ import hashlib
 import time
 
 import pytest
-from channels.wechat.replay import WINDOW_S, NonceMemory, ReusedNonce, StaleRequest
 
-from hub.clock import FixedClock
+from channels.wechat.replay import WINDOW_S, NonceMemory, ReusedNonce, StaleRequest
 from mongo.client import Database
+from primitives.clock import FixedClock
 from tests.channels.wechat.conftest import Rig
 from tests.emulators.wechat import WeChatEmulator, text_xml
 

@@ -173,8 +173,8 @@ async def test_menu_push_reaches_the_platform(rig: Rig, settings: Settings, tmp_
 async def test_case_events_reach_the_citizen_as_template_messages(rig: Rig):
     from datetime import UTC, datetime
 
+    from cases.model import Case, CaseState, CaseType
     from channels.wechat.templates import TemplateIds, send_case_event
-    from routing.case_model import Case, CaseState, CaseType
 
     now = datetime.now(UTC)
     case = Case(
@@ -206,8 +206,8 @@ async def test_case_progress_is_pushed_to_the_follower_as_template_messages(
     aiohttp_client: Any, settings: Settings, db: Database
 ):
     from agent_web.keys import CASE_DESK
-    from routing.case_model import CaseType, NewCase
-    from routing.case_workflow import CaseAction, CaseCommand
+    from cases.model import CaseType, NewCase
+    from cases.workflow import CaseAction, CaseCommand
     from routing.customers import Identity, IdentityKind
 
     async with WeChatEmulator() as wx:
@@ -237,7 +237,7 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
     aiohttp_client: Any, settings: Settings, db: Database
 ):
     from agent_web.keys import CASE_DESK, CASES
-    from routing.case_model import CaseState, CaseType, NewCase, Satisfaction
+    from cases.model import CaseState, CaseType, NewCase, Satisfaction
     from routing.customers import Identity, IdentityKind
 
     async with WeChatEmulator() as wx, aiohttp.ClientSession() as http:

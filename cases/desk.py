@@ -8,13 +8,14 @@ from dataclasses import replace
 from datetime import date
 from typing import Protocol
 
-from hub.clock import Clock
-from hub.phone import PhoneNumber
-from routing.case_model import Case, CaseEvent, CaseState, CaseType, NewCase
-from routing.case_workflow import CaseCommand, apply_command
-from routing.errors import InvalidInput, StaleWrite
-from routing.sla import LOCAL_TZ, DuePolicy
-from routing.taxonomy import Taxonomy
+from cases.model import Case, CaseEvent, CaseState, CaseType, NewCase
+from cases.sla import DuePolicy
+from cases.taxonomy import Taxonomy
+from cases.workflow import CaseCommand, apply_command
+from primitives.clock import Clock
+from primitives.errors import InvalidInput, StaleWrite
+from primitives.local_time import LOCAL_TZ
+from primitives.phone import PhoneNumber
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from routing.case_model import Case, CaseState, CaseType
-from routing.sla import LOCAL_TZ, DuePolicy, SlaLight, SlaPolicy, WorkCalendar
+from cases.model import Case, CaseState, CaseType
+from cases.sla import DuePolicy, SlaLight, SlaPolicy, WorkCalendar
+from primitives.local_time import LOCAL_TZ
 
 # Monday 2026-11-23, 09:00 Beijing time
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=LOCAL_TZ)

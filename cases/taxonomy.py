@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from hub.yaml_io import load_yaml
-from routing.errors import InvalidInput, UnknownCategory
+from cases.errors import UnknownCategory
+from primitives.errors import InvalidInput
+from primitives.yaml_io import load_yaml
 
 MAX_DEPTH = 4
 

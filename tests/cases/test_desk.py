@@ -5,22 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from hub.clock import FixedClock
+from cases.desk import CaseDesk
+from cases.errors import CaseNotFound, IllegalTransition, UnknownCategory
+from cases.model import CaseState, CaseType, EmergencyContact, NewCase, Satisfaction
+from cases.sla import DuePolicy
+from cases.taxonomy import Taxonomy, load_taxonomy_file
+from cases.workflow import CaseAction, CaseCommand
 from hub.settings import DATA_DIR
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database
-from routing.case_model import CaseState, CaseType, EmergencyContact, NewCase, Satisfaction
-from routing.case_workflow import CaseAction, CaseCommand
-from routing.cases import CaseDesk
-from routing.errors import (
-    CaseNotFound,
-    IllegalTransition,
-    InvalidInput,
-    StaleWrite,
-    UnknownCategory,
-)
-from routing.sla import DuePolicy
-from routing.taxonomy import Taxonomy, load_taxonomy_file
+from primitives.clock import FixedClock
+from primitives.errors import InvalidInput, StaleWrite
 
 TAXONOMY = Taxonomy(load_taxonomy_file(Path(DATA_DIR / "taxonomy.yaml")))
 A = CaseAction
@@ -125,7 +120,7 @@ async def test_stale_write_is_refused_not_overwritten(desk: CaseDesk, db: Databa
 async def test_racing_writers_on_the_same_version_one_wins(db: Database, desk: CaseDesk):
     case = await desk.open(complaint(), actor="agent1")
     repo = MongoCaseRepository(db)
-    from routing.case_workflow import apply_command
+    from cases.workflow import apply_command
 
     now = datetime.now(UTC)
     a = apply_command(case, CaseCommand(A.ACCEPT, "agent1"), now, DuePolicy())

@@ -2,11 +2,12 @@ from pathlib import Path
 
 import pytest
 
+from cases.errors import UnknownCategory
+from cases.taxonomy import Category, Taxonomy, load_taxonomy_file
 from hub.settings import DATA_DIR
 from mongo.client import Database
 from mongo.taxonomy import MongoTaxonomyRepository
-from routing.errors import InvalidInput, UnknownCategory
-from routing.taxonomy import Category, Taxonomy, load_taxonomy_file
+from primitives.errors import InvalidInput
 
 SHIPPED = load_taxonomy_file(DATA_DIR / "taxonomy.yaml")
 

@@ -3,16 +3,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from routing.case_model import Case, CaseState, CaseType, ExtensionState, Satisfaction
-from routing.case_workflow import (
+from cases.errors import IllegalTransition
+from cases.model import Case, CaseState, CaseType, ExtensionState, Satisfaction
+from cases.sla import DuePolicy
+from cases.workflow import (
     _MOVES,
     CaseAction,
     CaseCommand,
     allowed_actions,
     apply_command,
 )
-from routing.errors import IllegalTransition
-from routing.sla import DuePolicy
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 DUE = DuePolicy()

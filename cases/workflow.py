@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from routing.case_model import (
+from cases.errors import IllegalTransition
+from cases.model import (
     Case,
     CaseEvent,
     CaseState,
@@ -21,8 +22,7 @@ from routing.case_model import (
     ExtensionState,
     Satisfaction,
 )
-from routing.errors import IllegalTransition
-from routing.sla import DuePolicy
+from cases.sla import DuePolicy
 
 S = CaseState
 

@@ -10,11 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from routing.case_model import Case, CaseType
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from cases.model import Case, CaseType
+from primitives.local_time import LOCAL_TZ
 
 
 @dataclass(frozen=True, slots=True)

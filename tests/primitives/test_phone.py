@@ -1,6 +1,6 @@
 import pytest
 
-from hub.phone import InvalidPhoneNumber, PhoneNumber, mask_digits
+from primitives.phone import InvalidPhoneNumber, PhoneNumber, mask_digits
 
 
 @pytest.mark.parametrize(

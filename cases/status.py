@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from routing.case_model import Case, CaseState
-from routing.cases import CaseRepository
-from routing.errors import CaseNotFound
-from routing.replies import local_time
+from cases.desk import CaseRepository
+from cases.errors import CaseNotFound
+from cases.model import Case, CaseState
+from primitives.local_time import local_time
 
 STATE_LABELS = {
     CaseState.NEW: "已登记",
