@@ -18,7 +18,7 @@ from typing import Protocol
 
 from primitives.clock import Clock
 from routing.agents import Agent
-from routing.config import RoutingConfig
+from routing.config import QueueConfig, RoutingConfig
 from routing.conversation_model import Media
 from routing.dispatch_plan import plan_pass
 from routing.events import (
@@ -343,6 +343,24 @@ class Acd(OfferDesk):
         self._bus.publish(QueueChanged(self._clock.now(), name, len(self.queues[name])))
         for listener in self.queue_listeners:
             listener(name)
+
+    # ------------------------------------------------------------ read by handlers
+    def seat(self, login: str) -> AgentSeat | None:
+        """The agent's seat (status, skills, conversations); None when not signed in."""
+        return self.presence.seat(login)
+
+    def seats(self) -> list[AgentSeat]:
+        """Every seat, by login."""
+        return sorted(self.presence.seats.values(), key=lambda s: s.login)
+
+    def seats_with_skill(self, skill: str) -> list[AgentSeat]:
+        return list(self.presence.with_skill(skill))
+
+    def queue_config(self, name: str) -> QueueConfig | None:
+        return self.config.queues.get(name)
+
+    def queue_configs(self) -> dict[str, QueueConfig]:
+        return dict(self.config.queues)
 
     def _seat(self, login: str) -> AgentSeat:
         seat = self.presence.seat(login)

@@ -106,6 +106,19 @@ class Router:
 
     # ------------------------------------------------------------------ inbound
 
+    # ------------------------------------------------------------ read by handlers
+    async def conversation(self, conversation_id: str) -> Conversation:
+        """The conversation (cached); ConversationNotFound when there is none."""
+        return await self.book.get(conversation_id)
+
+    async def save_conversation(self, conversation: Conversation) -> Conversation:
+        return await self.book.put(conversation)
+
+    @property
+    def max_text_chars(self) -> int:
+        """The longest citizen message the bot reads (channels refuse longer ones early)."""
+        return self.config.max_text_chars
+
     async def handle_inbound(self, msg: InboundMessage, *, in_band: bool = True) -> InboundResult:
         """Store msg, route it, return what to answer.
 
