@@ -27,11 +27,12 @@ import numpy as np
 from bench.results import markdown_table, percentile_ms, update_section
 from hub.settings import DATA_DIR
 from kb.articles import Article, load_yaml
-from kb.embedder import Embedder, make_embedder, normalize_rows
+from kb.embedder import Embedder, make_embedder
 from kb.indexes import vector_texts
 from kb.queries import load_queries
 from kb.service import KnowledgeBase
 from kb.thresholds import load_profile
+from kb.unit_vectors import normalize_rows
 from kb.vector_index import VectorIndexConfig
 
 TEST_QUERIES = Path(__file__).resolve().parents[1] / "tests" / "data" / "kb" / "test.yml"

@@ -105,6 +105,8 @@ class CaseDesk:
             linked=tuple(dict.fromkeys(new.linked)),
             tags=new.tags,
             events=(created,),
+            created_by=actor,
+            attachments=new.attachments,
         )
         await self._repo.add(case)
         for other in case.linked:

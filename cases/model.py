@@ -43,6 +43,7 @@ class Satisfaction(StrEnum):
     SATISFIED = "satisfied"  # 满意
     NEUTRAL = "neutral"  # 一般
     DISSATISFIED = "dissatisfied"  # 不满意
+    UNREACHABLE = "unreachable"  # 无法联系 (revisit attempted, citizen not reached)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class NewCase:
     remind_at: datetime | None = None  # todo cases
     linked: tuple[str, ...] = ()
     tags: frozenset[str] = field(default_factory=frozenset)
+    attachments: tuple[str, ...] = ()  # upload ids (the citizen's photos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,14 @@ class Case:
     satisfaction: Satisfaction | None = None
     reply: str = ""
     events: tuple[CaseEvent, ...] = ()
+    created_by: str = ""  # the agent (or bot) who filed it: "my cases"
+    assisting: tuple[str, ...] = ()  # 协办单位, beside the lead department
+    dispatched_at: datetime | None = None
+    sign_by: datetime | None = None  # the department must sign for it (签收) by then
+    confirmed_at: datetime | None = None
+    supervise_note: str = ""  # 督办意见
+    supervise_by: datetime | None = None  # 督办时限
+    attachments: tuple[str, ...] = ()  # upload ids: the citizen's photos, departments' replies
 
     @property
     def is_open(self) -> bool:

@@ -84,6 +84,12 @@ class DuePolicy:
             return remind_at
         return self.calendar.add_working_days(opened, round(self.due_days[case_type]))
 
+    def dispatch_due(self, case_type: CaseType, dispatched: datetime, days: int | None) -> datetime:
+        """The deadline set at dispatch: the catalogue's working days, else the type's."""
+        if days is not None and case_type is not CaseType.EMERGENCY:
+            return self.calendar.add_working_days(dispatched, days)
+        return self.due_at(case_type, dispatched)
+
     def extend(self, due: datetime, days: int) -> datetime:
         return self.calendar.add_working_days(due, days)
 

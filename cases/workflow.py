@@ -10,7 +10,7 @@ event; the repository stores both in one atomic, version-checked write.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cases.errors import IllegalTransition
@@ -44,6 +44,7 @@ class CaseAction(StrEnum):
     CLOSE = "close"  # 办结
     REOPEN = "reopen"  # 重办
     SUPERVISE = "supervise"  # 督办
+    MERGE = "merge"  # 并单: a repeat report of the same matter recorded on this case
 
 
 # action -> (states it may start from, state it leads to; None keeps the state)
@@ -67,7 +68,24 @@ _MOVES: dict[CaseAction, tuple[frozenset[CaseState], CaseState | None]] = {
         frozenset(s for s in S if s not in (S.NEW, S.CLOSED)),
         None,
     ),
+    CaseAction.MERGE: (frozenset(s for s in S if s is not S.CLOSED), None),
 }
+
+# A department signs for (签收) a dispatched case within this time; later sign-offs are flagged.
+SIGN_OFF_WITHIN = timedelta(minutes=30)
+
+# Who may act: the department handling the case, or the centre (agents and supervisors).
+DEPARTMENT_ACTIONS = frozenset(
+    {
+        CaseAction.CONFIRM,
+        CaseAction.RETURN,
+        CaseAction.START,
+        CaseAction.REQUEST_EXTENSION,
+        CaseAction.REPLY,
+    }
+)
+SUPERVISOR_ACTIONS = frozenset({CaseAction.SUPERVISE})
+CENTRE_ACTIONS = frozenset(CaseAction) - DEPARTMENT_ACTIONS - SUPERVISOR_ACTIONS
 
 # Cases the centre may close on the spot (直接办结) without dispatching to a department.
 DIRECT_CLOSE_TYPES = frozenset(
@@ -84,6 +102,11 @@ class CaseCommand:
     days: int | None = None  # request / approve extension (working days)
     reply: str = ""  # reply
     satisfaction: Satisfaction | None = None  # revisit
+    assisting: tuple[str, ...] = ()  # dispatch: 协办单位
+    due_days: int | None = None  # dispatch: working days (the catalogue's); None: the type's
+    attachments: tuple[str, ...] = ()  # reply / merge: upload ids
+    until: datetime | None = None  # supervise: the deadline set by the supervisor
+    conversation_id: str | None = None  # merge: the conversation the repeat report came from
 
 
 def allowed_actions(case: Case) -> list[CaseAction]:
@@ -142,6 +165,12 @@ def _missing_input(case: Case, cmd: CaseCommand) -> str | None:
     a = cmd.action
     if a is CaseAction.DISPATCH and not (cmd.department or "").strip():
         return "a department is required"
+    if a is CaseAction.DISPATCH and cmd.department in cmd.assisting:
+        return "the lead department cannot also assist"
+    if a is CaseAction.DISPATCH and cmd.due_days is not None and not 1 <= cmd.due_days <= 60:
+        return "due_days must be between 1 and 60"
+    if a in (CaseAction.SUPERVISE, CaseAction.MERGE) and not cmd.comment.strip():
+        return "a note (comment) is required"
     if a in (CaseAction.RETURN, CaseAction.REOPEN, CaseAction.REJECT_REPLY) and not (
         cmd.comment.strip()
     ):
@@ -160,9 +189,20 @@ def _effects(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -> dic
     if a is CaseAction.ACCEPT:
         return {"accepted_at": now}
     if a is CaseAction.DISPATCH:
-        return {"department": cmd.department}
+        return {
+            "department": cmd.department,
+            "assisting": tuple(dict.fromkeys(cmd.assisting)),
+            "dispatched_at": now,
+            "sign_by": now + SIGN_OFF_WITHIN,
+            "confirmed_at": None,
+            "due_at": due.dispatch_due(case.type, now, cmd.due_days),
+        }
+    if a is CaseAction.CONFIRM:
+        return {"confirmed_at": now}
     if a is CaseAction.APPROVE_RETURN:
-        return {"department": None}
+        return {"department": None, "assisting": (), "sign_by": None}
+    if a is CaseAction.REJECT_RETURN:  # back to the same department, which signs again
+        return {"sign_by": now + SIGN_OFF_WITHIN, "confirmed_at": None}
     if a is CaseAction.REQUEST_EXTENSION:
         return {"extension": ExtensionState.REQUESTED, "extension_days": cmd.days}
     if a is CaseAction.APPROVE_EXTENSION:
@@ -171,7 +211,9 @@ def _effects(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -> dic
     if a is CaseAction.DENY_EXTENSION:
         return {"extension": ExtensionState.DENIED}
     if a is CaseAction.REPLY:
-        return {"reply": cmd.reply.strip()}
+        return {"reply": cmd.reply.strip(), "attachments": _more(case.attachments, cmd.attachments)}
+    if a is CaseAction.MERGE:
+        return {"attachments": _more(case.attachments, cmd.attachments)}
     if a is CaseAction.REVISIT:
         return {"satisfaction": cmd.satisfaction}
     if a is CaseAction.CLOSE:
@@ -179,8 +221,16 @@ def _effects(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -> dic
     if a is CaseAction.REOPEN:
         return {"closed_at": None, "satisfaction": None, "due_at": due.due_at(case.type, now)}
     if a is CaseAction.SUPERVISE:
-        return {"supervised": True}
+        return {
+            "supervised": True,
+            "supervise_note": cmd.comment.strip(),
+            "supervise_by": cmd.until,
+        }
     return {}
+
+
+def _more(have: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*have, *new)))
 
 
 def _event_data(cmd: CaseCommand) -> tuple[tuple[str, str], ...]:
@@ -193,4 +243,14 @@ def _event_data(cmd: CaseCommand) -> tuple[tuple[str, str], ...]:
         data.append(("reply", cmd.reply.strip()))
     if cmd.satisfaction is not None:
         data.append(("satisfaction", cmd.satisfaction.value))
+    if cmd.assisting:
+        data.append(("assisting", ",".join(cmd.assisting)))
+    if cmd.due_days is not None:
+        data.append(("due_days", str(cmd.due_days)))
+    if cmd.attachments:
+        data.append(("attachments", ",".join(cmd.attachments)))
+    if cmd.until is not None:
+        data.append(("until", cmd.until.isoformat()))
+    if cmd.conversation_id:
+        data.append(("conversation_id", cmd.conversation_id))
     return tuple(data)

@@ -60,13 +60,3 @@ def make_embedder(spec: str) -> Embedder:
 
         return SentenceTransformerEmbedder(SentenceTransformerConfig(path=path))
     raise ValueError(f"unknown embedder {spec!r}: use {EMBEDDER_CHOICES}")
-
-
-def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    """float32 rows scaled to unit length (zero rows stay zero)."""
-    out = np.asarray(vectors, dtype=np.float32)
-    if out.ndim == 1:
-        out = out[None, :]
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
-    return np.ascontiguousarray(out)

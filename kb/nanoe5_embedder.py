@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.embedder import normalize_rows
+from kb.unit_vectors import normalize_rows
 
 log = logging.getLogger(__name__)
 

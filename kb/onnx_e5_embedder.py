@@ -18,7 +18,7 @@ import numpy as np
 
 from kb.e5_tokenizer import E5Tokenizer
 from kb.e5_weights import E5Weights, bundled_model_path, load_e5
-from kb.embedder import normalize_rows
+from kb.unit_vectors import normalize_rows
 
 log = logging.getLogger(__name__)
 

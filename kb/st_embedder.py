@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embedder import normalize_rows
+from kb.unit_vectors import normalize_rows
 
 log = logging.getLogger(__name__)
 

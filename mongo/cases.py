@@ -9,9 +9,10 @@ its `_id` ("<case number>#<seq>") makes that copy idempotent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import DESCENDING
@@ -26,6 +27,16 @@ from cases.model import (
     EmergencyContact,
     ExtensionState,
     Satisfaction,
+)
+from cases.search import (
+    DEPARTMENT_STATES,
+    MAX_PER_PAGE,
+    OPEN_STATES,
+    RUNNING_STATES,
+    CasePage,
+    CaseQuery,
+    Wallboard,
+    Worklist,
 )
 from mongo.client import Database
 from mongo.counters import MongoCounters
@@ -49,6 +60,13 @@ _MUTABLE = (
     "address",
     "priority",
     "tags",
+    "assisting",
+    "dispatched_at",
+    "sign_by",
+    "confirmed_at",
+    "supervise_note",
+    "supervise_by",
+    "attachments",
 )
 
 
@@ -118,6 +136,61 @@ class MongoCaseRepository:
         cursor = self._col.find(query).sort("due_at", 1).limit(limit)
         return [_case_from_doc(d) async for d in cursor]
 
+    async def search(self, query: CaseQuery, now: datetime) -> CasePage:
+        """One page of a worklist or search, most urgent first: supervised cases, then by due
+        date (overdue ones are the earliest)."""
+        per_page = max(1, min(query.per_page, MAX_PER_PAGE))
+        page = max(1, query.page)
+        where = case_filter(query, now)
+        cursor = (
+            self._col.find(where, {"events": 0})
+            .sort([("supervised", DESCENDING), ("due_at", 1), ("number", 1)])
+            .skip((page - 1) * per_page)
+            .limit(per_page)
+        )
+        found = [_case_from_doc(d) async for d in cursor]
+        total = await self._col.count_documents(where)
+        return CasePage(found, total, page, per_page)
+
+    async def similar_open(
+        self, *, phone: str | None, address: str, category: str, since: datetime, limit: int = 10
+    ) -> list[Case]:
+        """Open cases of the same category from the same phone or at the same address since
+        a date: candidates for merging a repeat report (并单)."""
+        same: list[dict[str, Any]] = []
+        if phone:
+            same.append({"contact_phone": phone})
+        if address.strip():
+            same.append({"address": {"$regex": re.escape(address.strip())}})
+        if not same:
+            return []
+        where: dict[str, Any] = {
+            "state": {"$in": sorted(s.value for s in OPEN_STATES)},
+            "created_at": {"$gte": since},
+            "$or": same,
+        }
+        if category:
+            where["category"] = category
+        cursor = self._col.find(where, {"events": 0}).sort("created_at", DESCENDING).limit(limit)
+        return [_case_from_doc(d) async for d in cursor]
+
+    async def wallboard(self, now: datetime, day_end: datetime) -> Wallboard:
+        running = {"state": {"$in": sorted(s.value for s in RUNNING_STATES)}}
+        open_ = {"state": {"$in": sorted(s.value for s in OPEN_STATES)}}
+        count = self._col.count_documents
+        return Wallboard(
+            open=await count(open_),
+            overdue=await count(running | {"due_at": {"$lt": now}}),
+            due_today=await count(running | {"due_at": {"$gte": now, "$lt": day_end}}),
+            awaiting_audit=await count(
+                {"$or": [{"state": CaseState.RETURNED.value}, {"extension": "requested"}]}
+            ),
+            sign_off_late=await count(
+                {"state": CaseState.DISPATCHED.value, "sign_by": {"$lt": now}}
+            ),
+            to_revisit=await count({"state": CaseState.REPLIED.value}),
+        )
+
     async def audit_trail(self, number: str) -> list[CaseEvent]:
         """Events of one case from the cross-case audit collection, in order."""
         cursor = self._events.find({"case_number": number}).sort("seq", 1)
@@ -127,6 +200,74 @@ class MongoCaseRepository:
         doc = _event_to_doc(event) | {"_id": f"{number}#{event.seq:05d}", "case_number": number}
         with suppress(DuplicateKeyError):  # a retried copy of an event already recorded
             await self._events.insert_one(doc)
+
+
+def case_filter(q: CaseQuery, now: datetime) -> dict[str, Any]:
+    """The MongoDB filter of a worklist plus search fields."""
+    where: dict[str, Any] = {}
+    states: frozenset[CaseState] | None = None
+    w = q.worklist
+    if w is Worklist.MINE:
+        where["created_by"] = q.actor
+        states = OPEN_STATES
+    elif w is Worklist.TO_ACCEPT:
+        states = frozenset({CaseState.NEW})
+    elif w is Worklist.OVERDUE:
+        states = RUNNING_STATES
+        where["due_at"] = {"$lt": now}
+    elif w is Worklist.AUDIT:
+        where["$or"] = [{"state": CaseState.RETURNED.value}, {"extension": "requested"}]
+    elif w is Worklist.RETURNED:
+        states = frozenset({CaseState.RETURNED})
+    elif w is Worklist.TO_REVISIT:
+        states = frozenset({CaseState.REPLIED})
+    elif w is Worklist.TODO_DUE:
+        states = OPEN_STATES
+        where["type"] = CaseType.TODO.value
+        where["remind_at"] = {"$lte": now}
+    elif w is Worklist.SIGN_OFF_LATE:
+        states = frozenset({CaseState.DISPATCHED})
+        where["sign_by"] = {"$lt": now}
+    elif w is Worklist.SUPERVISED:
+        states = OPEN_STATES
+        where["supervised"] = True
+    elif w is Worklist.DEPARTMENT:
+        states = DEPARTMENT_STATES | {CaseState.REPLIED, CaseState.RETURNED}
+        where["$or"] = [{"department": q.department}, {"assisting": q.department}]
+    if q.state is not None:
+        if states is not None and q.state not in states:
+            return {"_id": {"$in": []}}  # the worklist excludes that state: nothing
+        states = frozenset({q.state})
+    if states is not None:
+        where["state"] = (
+            next(iter(states)).value
+            if len(states) == 1
+            else {"$in": sorted(s.value for s in states)}
+        )
+    if q.department and w is not Worklist.DEPARTMENT:
+        where["department"] = q.department
+    if q.number.strip():
+        where["number"] = q.number.strip()
+    if q.phone:
+        where["contact_phone"] = q.phone
+    if q.type is not None:
+        where["type"] = q.type.value
+    if q.category:
+        where["category"] = q.category
+    if q.address.strip():
+        where["address"] = {"$regex": re.escape(q.address.strip())}
+    if q.text.strip():
+        pattern = {"$regex": re.escape(q.text.strip())}
+        text_or = [{"title": pattern}, {"description": pattern}]
+        where = {"$and": [where, {"$or": text_or}]} if "$or" in where else where | {"$or": text_or}
+    created: dict[str, datetime] = {}
+    if q.created_from is not None:
+        created["$gte"] = q.created_from
+    if q.created_to is not None:
+        created["$lt"] = q.created_to
+    if created:
+        where["created_at"] = created
+    return where
 
 
 def _event_to_doc(e: CaseEvent) -> dict[str, Any]:
@@ -187,6 +328,14 @@ def _case_to_doc(c: Case) -> dict[str, Any]:
         "satisfaction": c.satisfaction.value if c.satisfaction else None,
         "reply": c.reply,
         "events": [_event_to_doc(e) for e in c.events],
+        "created_by": c.created_by,
+        "assisting": list(c.assisting),
+        "dispatched_at": c.dispatched_at,
+        "sign_by": c.sign_by,
+        "confirmed_at": c.confirmed_at,
+        "supervise_note": c.supervise_note,
+        "supervise_by": c.supervise_by,
+        "attachments": list(c.attachments),
     }
 
 
@@ -220,4 +369,12 @@ def _case_from_doc(d: Mapping[str, Any]) -> Case:
         satisfaction=Satisfaction(d["satisfaction"]) if d.get("satisfaction") else None,
         reply=d.get("reply", ""),
         events=tuple(_event_from_doc(e) for e in d.get("events", [])),
+        created_by=d.get("created_by", ""),
+        assisting=tuple(d.get("assisting", ())),
+        dispatched_at=d.get("dispatched_at"),
+        sign_by=d.get("sign_by"),
+        confirmed_at=d.get("confirmed_at"),
+        supervise_note=d.get("supervise_note", ""),
+        supervise_by=d.get("supervise_by"),
+        attachments=tuple(d.get("attachments", ())),
     )

@@ -50,6 +50,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("customer_id", ASC), ("created_at", DESC)], name="customer_recent"),
         IndexModel([("state", ASC), ("due_at", ASC)], name="state_due"),
         IndexModel([("department", ASC), ("state", ASC)], name="department_state"),
+        IndexModel([("assisting", ASC), ("state", ASC)], name="assisting_state"),
+        IndexModel([("created_by", ASC), ("state", ASC)], name="created_by_state"),
+        IndexModel([("contact_phone", ASC), ("created_at", DESC)], name="phone_recent"),
+        IndexModel([("category", ASC), ("created_at", DESC)], name="category_recent"),
     ],
     "case_events": [
         # _id is "<case number>#<seq>": one copy per event (mongo/cases.py)

@@ -1,11 +1,11 @@
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from cases.errors import IllegalTransition
 from cases.model import Case, CaseState, CaseType, ExtensionState, Satisfaction
-from cases.sla import DuePolicy
+from cases.sla import DuePolicy, WorkCalendar
 from cases.workflow import (
     _MOVES,
     CaseAction,
@@ -170,9 +170,9 @@ def test_revisit_needs_a_satisfaction_result():
 
 
 def test_allowed_actions_lists_only_what_the_state_permits():
-    assert allowed_actions(make_case()) == [A.ACCEPT]
+    assert allowed_actions(make_case()) == [A.ACCEPT, A.MERGE]
     dispatched = run(make_case(), A.ACCEPT, A.DISPATCH)
-    assert set(allowed_actions(dispatched)) == {A.CONFIRM, A.RETURN, A.SUPERVISE}
+    assert set(allowed_actions(dispatched)) == {A.CONFIRM, A.RETURN, A.SUPERVISE, A.MERGE}
 
 
 def test_event_records_actor_time_states_and_comment():
@@ -190,3 +190,97 @@ def test_event_records_actor_time_states_and_comment():
         CaseState.ACCEPTED,
         "来电受理",
     )
+
+
+def test_dispatch_sets_lead_and_assisting_departments_sign_off_and_catalogue_deadline():
+    calendar = WorkCalendar.from_lists([date(2026, 11, 25)], [])  # a holiday on Wednesday
+    due = DuePolicy(calendar=calendar)
+    case = apply_command(make_case(), CaseCommand(A.ACCEPT, actor="agent1"), NOW, due)
+    cmd = CaseCommand(
+        A.DISPATCH, actor="agent1", department="water", assisting=("chengguan",), due_days=3
+    )
+    dispatched = apply_command(case, cmd, NOW, due)
+    assert (dispatched.department, dispatched.assisting) == ("water", ("chengguan",))
+    assert dispatched.sign_by == NOW + timedelta(minutes=30)
+    # Tuesday + 3 working days (Thursday, Friday, Monday): the holiday and the weekend skipped
+    assert dispatched.due_at.date() == date(2026, 11, 30)
+    assert dict(dispatched.events[-1].data) == {
+        "department": "water",
+        "assisting": "chengguan",
+        "due_days": "3",
+    }
+    signed = apply_command(dispatched, CaseCommand(A.CONFIRM, actor="water1"), NOW, due)
+    assert signed.confirmed_at == NOW
+
+
+def test_dispatch_refuses_a_lead_that_also_assists():
+    case = run(make_case(), A.ACCEPT)
+    with pytest.raises(IllegalTransition, match="cannot also assist"):
+        apply_command(
+            case, CaseCommand(A.DISPATCH, actor="a", department="eco", assisting=("eco",)), NOW, DUE
+        )
+
+
+def test_return_approved_clears_the_departments_for_a_new_dispatch():
+    returned = run(make_case(), A.ACCEPT, A.DISPATCH, A.RETURN)
+    back = apply_command(returned, CaseCommand(A.APPROVE_RETURN, actor="agent1"), NOW, DUE)
+    assert (back.state, back.department, back.assisting, back.sign_by) == (
+        CaseState.ACCEPTED,
+        None,
+        (),
+        None,
+    )
+    redispatched = apply_command(
+        back, CaseCommand(A.DISPATCH, actor="agent1", department="housing"), NOW, DUE
+    )
+    assert redispatched.department == "housing"
+    assert [e.action for e in redispatched.events][-3:] == ["return", "approve_return", "dispatch"]
+
+
+def test_merge_records_a_repeat_report_without_changing_state():
+    case = run(make_case(), A.ACCEPT, A.DISPATCH)
+    merged = apply_command(
+        case,
+        CaseCommand(
+            A.MERGE,
+            actor="agent2",
+            comment="又一位居民反映同一处噪声",
+            conversation_id="c9",
+            attachments=("u1",),
+        ),
+        NOW,
+        DUE,
+    )
+    assert merged.state is case.state
+    assert merged.version == case.version + 1
+    assert merged.attachments == ("u1",)
+    assert dict(merged.events[-1].data) == {"attachments": "u1", "conversation_id": "c9"}
+    with pytest.raises(IllegalTransition, match="note"):
+        apply_command(case, CaseCommand(A.MERGE, actor="agent2"), NOW, DUE)
+
+
+def test_supervision_keeps_its_note_and_deadline():
+    case = run(make_case(), A.ACCEPT, A.DISPATCH)
+    until = NOW + timedelta(days=1)
+    supervised = apply_command(
+        case,
+        CaseCommand(A.SUPERVISE, actor="supervisor", comment="今日内回复", until=until),
+        NOW,
+        DUE,
+    )
+    assert (supervised.supervised, supervised.supervise_note, supervised.supervise_by) == (
+        True,
+        "今日内回复",
+        until,
+    )
+
+
+def test_reply_attachments_accumulate_on_the_case():
+    case = run(make_case(), A.ACCEPT, A.DISPATCH, A.CONFIRM)
+    replied = apply_command(
+        case,
+        CaseCommand(A.REPLY, actor="water1", reply="已修复", attachments=("p1", "p2")),
+        NOW,
+        DUE,
+    )
+    assert replied.attachments == ("p1", "p2")
