@@ -28,6 +28,7 @@ from cases.model import (
     ExtensionState,
     Satisfaction,
 )
+from cases.reminders import DEADLINE_OF, AlertKind
 from cases.search import (
     DEPARTMENT_STATES,
     MAX_PER_PAGE,
@@ -102,6 +103,9 @@ class MongoCaseRepository:
         new_doc, old_doc = _case_to_doc(case), _case_to_doc(before)
         changed = {k: new_doc[k] for k in _MUTABLE if new_doc[k] != old_doc[k]}
         update: dict[str, Any] = {"$set": changed | {"version": case.version}}
+        rearmed = {f"alerts.{k.value}": "" for k, f in DEADLINE_OF.items() if f in changed}
+        if rearmed:  # a moved deadline: its alerts are due again
+            update["$unset"] = rearmed
         new_events = [e for e in case.events if e.seq > before.version]
         if new_events:
             update["$push"] = {"events": {"$each": [_event_to_doc(e) for e in new_events]}}
@@ -190,6 +194,33 @@ class MongoCaseRepository:
             ),
             to_revisit=await count({"state": CaseState.REPLIED.value}),
         )
+
+    async def alert_candidates(
+        self, kind: AlertKind, now: datetime, horizon: datetime, *, limit: int
+    ) -> list[Case]:
+        field = DEADLINE_OF[kind]
+        where: dict[str, Any] = {
+            field: {"$lt": horizon},
+            f"alerts.{kind.value}": {"$exists": False},
+        }
+        if kind in (AlertKind.DUE_SOON, AlertKind.OVERDUE):
+            where["state"] = {"$in": sorted(s.value for s in RUNNING_STATES)}
+        elif kind is AlertKind.SIGN_OFF_LATE:
+            where["state"] = CaseState.DISPATCHED.value
+        else:
+            where["state"] = {"$in": sorted(s.value for s in OPEN_STATES)}
+        if kind is AlertKind.TODO_DUE:
+            where["type"] = CaseType.TODO.value
+        cursor = self._col.find(where, {"events": 0}).sort(field, 1).limit(limit)
+        return [_case_from_doc(d) async for d in cursor]
+
+    async def mark_alerted(self, number: str, kind: AlertKind, deadline: datetime) -> bool:
+        # alerts.<kind> holds the deadline it was raised for; a moved deadline unsets it (save)
+        result = await self._col.update_one(
+            {"number": number, f"alerts.{kind.value}": {"$exists": False}},
+            {"$set": {f"alerts.{kind.value}": deadline}},
+        )
+        return result.modified_count == 1
 
     async def audit_trail(self, number: str) -> list[CaseEvent]:
         """Events of one case from the cross-case audit collection, in order."""
