@@ -3,11 +3,12 @@ working days it is due. Most cases dispatch in one click on its suggestion; admi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from cases.departments import DepartmentRepository
 from cases.errors import UnknownCategory
 from cases.taxonomy import Taxonomy
 from primitives.errors import InvalidInput
@@ -86,3 +87,48 @@ class CatalogueRepository(Protocol):
     async def upsert(self, entry: CatalogueEntry) -> None: ...
 
     async def delete(self, category: str) -> bool: ...
+
+
+class CatalogueDesk:
+    """The catalogue in memory for suggestions, edited through the repository."""
+
+    def __init__(
+        self,
+        repo: CatalogueRepository,
+        taxonomy: Callable[[], Taxonomy],
+        departments: DepartmentRepository,
+    ) -> None:
+        self._repo = repo
+        self._taxonomy = taxonomy
+        self._departments = departments
+        self._catalogue = DispatchCatalogue()
+
+    async def load(self, seed: Callable[[], list[CatalogueEntry]] | None = None) -> int:
+        """Read the stored catalogue; when it is empty and seed is given, store the seed."""
+        entries = await self._repo.all()
+        if not entries and seed is not None:
+            entries = seed()
+            for entry in entries:
+                await self._repo.upsert(entry)
+        self._catalogue = DispatchCatalogue(entries)
+        return len(entries)
+
+    def entries(self) -> list[CatalogueEntry]:
+        return self._catalogue.entries()
+
+    def suggest(self, category: Sequence[str]) -> CatalogueEntry | None:
+        return self._catalogue.suggest(category)
+
+    async def save(self, entry: CatalogueEntry) -> CatalogueEntry:
+        codes = [d.code for d in await self._departments.all() if d.active]
+        validate_entry(entry, self._taxonomy(), codes)
+        await self._repo.upsert(entry)
+        self._catalogue = DispatchCatalogue([*self._catalogue.entries(), entry])
+        return entry
+
+    async def delete(self, category: str) -> bool:
+        removed = await self._repo.delete(category)
+        self._catalogue = DispatchCatalogue(
+            e for e in self._catalogue.entries() if e.category != category
+        )
+        return removed
