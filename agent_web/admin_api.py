@@ -19,9 +19,8 @@ from aiohttp import web
 
 from agent_web.auth import Caller, refusal, requires
 from agent_web.json_input import integer, read_json, string_list, text
-from agent_web.keys import AGENTS, SESSIONS, SOCKETS
+from agent_web.keys import ACD, AGENT_DESK, AGENTS, SESSIONS, SOCKETS
 from agent_web.passwords import hash_password
-from channels.keys import ROUTING
 from primitives.errors import Conflict
 from routing.agents import Agent, Role
 from routing.errors import AgentNotFound
@@ -47,9 +46,7 @@ def _user_json(agent: Agent) -> dict[str, Any]:
 @requires(Role.ADMIN)
 async def list_users(request: web.Request, me: Caller) -> web.Response:
     users = await request.app[AGENTS].all()
-    queues = [
-        {"name": q.name, "title": q.title} for q in request.app[ROUTING].acd.config.queues.values()
-    ]
+    queues = [{"name": q.name, "title": q.title} for q in request.app[ACD].queue_configs().values()]
     return web.json_response(
         {
             "users": [_user_json(u) for u in users],
@@ -76,7 +73,7 @@ async def create_user(request: web.Request, me: Caller) -> web.Response:
     agent = Agent(login=login, **_profile(request, body, None))
     assert password is not None
     await repo.upsert(agent, password_hash=await asyncio.to_thread(hash_password, password))
-    await request.app[ROUTING].desk.refresh_agent(login)
+    await request.app[AGENT_DESK].refresh_agent(login)
     log.info("admin.user_created", extra={"login": login, "by": me.login})
     return web.json_response({"user": _user_json(agent)}, status=201)
 
@@ -96,7 +93,7 @@ async def update_user(request: web.Request, me: Caller) -> web.Response:
     password = _password(body, required=False)
     hashed = await asyncio.to_thread(hash_password, password) if password else None
     await repo.upsert(agent, password_hash=hashed)
-    await request.app[ROUTING].desk.refresh_agent(login)
+    await request.app[AGENT_DESK].refresh_agent(login)
     if not active or hashed:
         await request.app[SESSIONS].end_all(login)
         await request.app[SOCKETS].close_login(login, "account changed")
@@ -143,7 +140,7 @@ def _profile(request: web.Request, body: dict[str, Any], before: Agent | None) -
 
 def _skills(request: web.Request, body: dict[str, Any]) -> dict[str, int]:
     skills = body.get("skills")
-    queues = request.app[ROUTING].acd.config.queues
+    queues = request.app[ACD].queue_configs()
     if not isinstance(skills, dict) or len(skills) > len(queues):
         raise refusal(400, "bad_request", "field 'skills' must map queue names to levels 1–10")
     for queue, level in skills.items():

@@ -24,8 +24,7 @@ from agent_web.access import may_view
 from agent_web.auth import Caller, check_origin, requires
 from agent_web.event_feed import EventFeed
 from agent_web.inbox_api import SERVING, presence_json
-from agent_web.keys import SOCKETS
-from channels.keys import ROUTING
+from agent_web.keys import ACD, AGENT_DESK, EVENTS, ROUTER, SOCKETS
 from primitives.errors import NotFound
 from primitives.untrusted_json import InvalidJson, decode_object
 from routing.events import Subscription
@@ -40,19 +39,19 @@ MAX_CLIENT_MESSAGE = 4096
 @requires(*SERVING)
 async def agent_ws(request: web.Request, me: Caller) -> web.WebSocketResponse:
     check_origin(request)  # SameSite cookies aside, refuse cross-site WebSocket hijacking
-    stack = request.app[ROUTING]
+    acd, desk = request.app[ACD], request.app[AGENT_DESK]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CLIENT_MESSAGE)
     await ws.prepare(request)
-    feed = EventFeed(me.agent, stack)
+    feed = EventFeed(me.agent, acd)
     registry = request.app[SOCKETS]
-    subscription = stack.bus.subscribe(feed.accepts)
-    has_seat = stack.acd.presence.seat(me.login) is not None
+    subscription = request.app[EVENTS].subscribe(feed.accepts)
+    has_seat = acd.seat(me.login) is not None
     if registry.add(me.login, ws) and has_seat:
-        await stack.desk.connected(me.login)
+        await desk.connected(me.login)
     log.info("agent_ws.open", extra={"login": me.login})
     pump = asyncio.create_task(_pump(subscription, feed, ws))
     try:
-        seat = stack.acd.presence.seat(me.login)
+        seat = acd.seat(me.login)
         await ws.send_json({"type": "hello", "login": me.login, "me": presence_json(seat)})
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
@@ -69,7 +68,7 @@ async def agent_ws(request: web.Request, me: Caller) -> web.WebSocketResponse:
         with contextlib.suppress(asyncio.CancelledError):
             await pump
         if registry.remove(me.login, ws) and has_seat:
-            await stack.desk.disconnected(me.login)
+            await desk.disconnected(me.login)
         log.info("agent_ws.closed", extra={"login": me.login})
     return ws
 
@@ -105,12 +104,12 @@ async def _command(
                 "error": "bad_request",
                 "reason": "conversation_id is required",
             }
-        stack = request.app[ROUTING]
+        router = request.app[ROUTER]
         try:
-            conv = await stack.router.book.get(cid)
+            conv = await router.conversation(cid)
         except NotFound:
             return {"type": "error", "error": "not_found", "reason": "no such conversation"}
-        if not await may_view(stack, me, conv):
+        if not await may_view(router, request.app[ACD], me, conv):
             return {"type": "error", "error": "forbidden", "reason": "you may not watch it"}
         feed.watching = cid
         return {"type": "watching", "conversation_id": cid}

@@ -17,9 +17,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from agent_web.keys import SESSIONS, SETTINGS
+from agent_web.keys import AGENT_DESK, INBOX_CONFIG, SESSIONS
 from agent_web.sessions import WebSession
-from channels.keys import ROUTING
 from primitives.errors import NotAllowed
 from routing.agents import Agent, Role
 
@@ -103,7 +102,7 @@ async def signed_in(request: web.Request) -> Caller | None:
     if session is None:
         return None
     try:
-        agent = request.app[ROUTING].desk.agent(session.login)
+        agent = request.app[AGENT_DESK].agent(session.login)
     except NotAllowed:
         return None
     return Caller(agent, session)
@@ -121,7 +120,7 @@ def check_origin(request: web.Request) -> None:
     if origin is None:
         return
     allowed = {request.host}
-    public = request.app[SETTINGS].hub_public_url
+    public = request.app[INBOX_CONFIG].public_url
     if public:
         allowed.add(urlsplit(public).netloc)
     if urlsplit(origin).netloc not in allowed:
@@ -147,5 +146,5 @@ def clear_session_cookie(request: web.Request, response: web.Response) -> None:
 
 
 def _secure(request: web.Request) -> bool:
-    public = request.app[SETTINGS].hub_public_url or ""
+    public = request.app[INBOX_CONFIG].public_url or ""
     return request.secure or public.startswith("https://")

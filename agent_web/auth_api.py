@@ -19,9 +19,8 @@ from agent_web.auth import (
 )
 from agent_web.client_address import client_address
 from agent_web.json_input import read_json, text
-from agent_web.keys import AGENTS, LOGIN_GUARD, SESSIONS, SETTINGS, SOCKETS
+from agent_web.keys import AGENT_DESK, AGENTS, INBOX_CONFIG, LOGIN_GUARD, SESSIONS, SOCKETS
 from agent_web.passwords import verify_password
-from channels.keys import ROUTING
 from primitives.errors import NotAllowed, NotFound
 from routing.agents import Agent
 
@@ -38,7 +37,7 @@ async def login(request: web.Request) -> web.Response:
     if not LOGIN.match(name):
         raise refusal(400, "bad_request", "login must be 1–64 letters, digits, _ . or -")
     guard = request.app[LOGIN_GUARD]
-    address = client_address(request, request.app[SETTINGS].hub_proxy_hops)
+    address = client_address(request, request.app[INBOX_CONFIG].proxy_hops)
     attempt = guard.reserve(address, name)  # LoginThrottled -> 429 at the edge
     try:
         # An unknown login costs one read and one hash check, as a wrong password does.
@@ -79,7 +78,7 @@ async def whoami(request: web.Request, me: Caller) -> web.Response:
 
 
 async def _active_agent(request: web.Request, login: str) -> Agent | None:
-    desk = request.app[ROUTING].desk
+    desk = request.app[AGENT_DESK]
     try:
         return desk.agent(login)
     except NotAllowed:

@@ -21,8 +21,8 @@ from agent_web.access import viewable
 from agent_web.auth import Caller, refusal, requires
 from agent_web.inbox_api import SERVING, WRAP_UP_CODES, with_customer
 from agent_web.json_input import read_json, text
+from agent_web.keys import ACD, AGENT_DESK, CLOCK, CUSTOMERS, EVENTS, MESSAGES, ROUTER
 from agent_web.views import message_json, transcript_json
-from channels.keys import ROUTING
 from routing.events import SupervisorAlert
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -33,22 +33,25 @@ _BASE = "/api/v1/agent/conversations/{cid}"
 
 @requires(*SERVING)
 async def show(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await viewable(stack, me, request.match_info["cid"])
-    messages = await stack.messages.list_for_conversation(conv.id, limit=TRANSCRIPT_LIMIT)
+    conv = await viewable(request.app[ROUTER], request.app[ACD], me, request.match_info["cid"])
+    messages = await request.app[MESSAGES].list_for_conversation(conv.id, limit=TRANSCRIPT_LIMIT)
     return web.json_response(
-        {"conversation": await with_customer(stack, conv), "messages": transcript_json(messages)}
+        {
+            "conversation": await with_customer(request.app[CUSTOMERS], conv),
+            "messages": transcript_json(messages),
+        }
     )
 
 
 @requires(*SERVING)
 async def messages_after(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await viewable(stack, me, request.match_info["cid"])
+    conv = await viewable(request.app[ROUTER], request.app[ACD], me, request.match_info["cid"])
     after = request.query.get("after") or None
     if after is not None and not MESSAGE_ID.match(after):
         raise refusal(400, "bad_request", "query parameter after must be a message id")
-    found = await stack.messages.list_for_conversation(conv.id, after=after, limit=TRANSCRIPT_LIMIT)
+    found = await request.app[MESSAGES].list_for_conversation(
+        conv.id, after=after, limit=TRANSCRIPT_LIMIT
+    )
     return web.json_response({"messages": transcript_json(found)})
 
 
@@ -59,7 +62,7 @@ async def reply(request: web.Request, me: Caller) -> web.Response:
     client_id = text(body, "client_id", max_len=64)
     if not CLIENT_ID.match(client_id):
         raise refusal(400, "bad_request", "client_id must be 1–64 letters, digits, _ or -")
-    stored = await request.app[ROUTING].desk.reply(
+    stored = await request.app[AGENT_DESK].reply(
         me.login, request.match_info["cid"], message, client_id
     )
     if stored is None:
@@ -70,7 +73,7 @@ async def reply(request: web.Request, me: Caller) -> web.Response:
 @requires(*SERVING)
 async def note(request: web.Request, me: Caller) -> web.Response:
     body = await read_json(request)
-    stored = await request.app[ROUTING].desk.note(
+    stored = await request.app[AGENT_DESK].note(
         me.login, request.match_info["cid"], text(body, "text", max_len=10_000)
     )
     return web.json_response({"message": message_json(stored)}, status=201)
@@ -84,7 +87,7 @@ async def transfer(request: web.Request, me: Caller) -> web.Response:
     queue = text(body, "queue", max_len=64, default="")
     if bool(target) == bool(queue):
         raise refusal(400, "bad_request", "give either an agent or a queue to transfer to")
-    desk = request.app[ROUTING].desk
+    desk = request.app[AGENT_DESK]
     cid = request.match_info["cid"]
     if target:
         if target == me.login:
@@ -92,37 +95,33 @@ async def transfer(request: web.Request, me: Caller) -> web.Response:
         conv = await desk.transfer_to_agent(me.login, cid, target, remark)
     else:
         conv = await desk.transfer_to_queue(me.login, cid, queue, remark)
-    return web.json_response({"conversation": await with_customer(request.app[ROUTING], conv)})
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
 async def invite(request: web.Request, me: Caller) -> web.Response:
     body = await read_json(request)
     expert = text(body, "expert", max_len=64)
-    stack = request.app[ROUTING]
-    conv = await stack.desk.invite(me.login, request.match_info["cid"], expert)
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].invite(me.login, request.match_info["cid"], expert)
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
 async def leave(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await stack.desk.leave(me.login, request.match_info["cid"])
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].leave(me.login, request.match_info["cid"])
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
 async def hand_back(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await stack.desk.hand_back(me.login, request.match_info["cid"])
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].hand_back(me.login, request.match_info["cid"])
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
 async def end(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await stack.desk.end(me.login, request.match_info["cid"])
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].end(me.login, request.match_info["cid"])
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
@@ -131,22 +130,20 @@ async def close(request: web.Request, me: Caller) -> web.Response:
     code = text(body, "wrap_up_code", max_len=32)
     if code not in WRAP_UP_CODES:
         raise refusal(400, "bad_request", "wrap_up_code must be one of " + ", ".join(WRAP_UP_CODES))
-    stack = request.app[ROUTING]
-    conv = await stack.desk.close(me.login, request.match_info["cid"], code)
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].close(me.login, request.match_info["cid"], code)
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
 async def ask_for_help(request: web.Request, me: Caller) -> web.Response:
     body = await read_json(request)
     remark = text(body, "text", max_len=500, default="").strip()
-    stack = request.app[ROUTING]
-    conv = await stack.router.book.get(request.match_info["cid"])
+    conv = await request.app[ROUTER].conversation(request.match_info["cid"])
     if conv.agent != me.login:
         raise refusal(403, "forbidden", "only the serving agent asks for help on a conversation")
     alert = f"{me.agent.name}请求协助" + (f"：{remark}" if remark else "")
-    stack.bus.publish(
-        SupervisorAlert(stack.router.clock.now(), "help_requested", conv.id, alert, me.login)
+    request.app[EVENTS].publish(
+        SupervisorAlert(request.app[CLOCK].now(), "help_requested", conv.id, alert, me.login)
     )
     return web.json_response({"ok": True})
 

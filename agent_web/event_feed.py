@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from agent_web.views import iso
-from hub.routing_stack import RoutingStack
 from routing.agents import Agent, Role
+from routing.assignment import Acd
 from routing.events import (
     AgentStatusChanged,
+    CaseAlertRaised,
     ConversationAssigned,
     ConversationClosed,
     ConversationOffered,
@@ -31,11 +32,12 @@ from routing.events import (
 
 
 class EventFeed:
-    def __init__(self, agent: Agent, stack: RoutingStack) -> None:
+    def __init__(self, agent: Agent, acd: Acd) -> None:
         self.login = agent.login
         self.supervisor = agent.has_role(Role.SUPERVISOR)
+        self.department = agent.department if Role.DEPARTMENT in agent.roles else None
         self.watching: str | None = None  # one conversation followed live (monitor, preview)
-        self._stack = stack
+        self._acd = acd
 
     def accepts(self, event: Event) -> bool:
         me = self.login
@@ -50,15 +52,16 @@ class EventFeed:
         if isinstance(event, SupervisorAlert):  # not an agent's own call for help
             return self.supervisor or (event.agent == me and event.kind != "help_requested")
         if isinstance(event, ConversationQueued | QueueChanged):
-            return self.supervisor or self._serves(event.queue)
+            return self.supervisor or self._acd.serves_queue(self.login, event.queue)
+        if isinstance(event, CaseAlertRaised):
+            if event.kind == "todo_due":  # a callback to make: the agent's own worklist
+                return event.created_by == me
+            return (
+                self.supervisor
+                or event.created_by == me
+                or (self.department is not None and event.department == self.department)
+            )
         return False
-
-    def _serves(self, queue: str) -> bool:
-        seat = self._stack.acd.presence.seat(self.login)
-        cfg = self._stack.acd.config.queues.get(queue)
-        if seat is None or cfg is None:
-            return False
-        return queue in seat.skills or any(s in seat.skills for s in cfg.widen_skills)
 
     def to_json(self, event: Event) -> dict[str, Any]:
         me = self.login
@@ -148,6 +151,15 @@ class EventFeed:
                 "conversation_id": event.conversation_id,
                 "text": event.text,
                 "agent": event.agent,
+            }
+        if isinstance(event, CaseAlertRaised):
+            return {
+                "type": "case_alert",
+                "at": at,
+                "kind": event.kind,
+                "label": event.label,
+                "case": event.case_number,
+                "title": event.title,
             }
         if isinstance(event, ConversationQueued):
             return {

@@ -5,12 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from agent_web.errors import DATABASE_RETRY_AFTER_S
-from agent_web.keys import DB_KIND, HEALTH_PROBES, MONGO_CLIENT
-from mongo.client import ping
+from agent_web.keys import DATABASE_UP, DB_KIND, HEALTH_PROBES
 
 
 async def healthz(request: web.Request) -> web.Response:
-    up = await ping(request.app[MONGO_CLIENT], timeout_s=2.0)
+    up = await request.app[DATABASE_UP]()
     body = {
         "status": "ok" if up else "degraded",
         "database": {"status": "up" if up else "down", "kind": request.app[DB_KIND]},

@@ -15,16 +15,15 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_web.access import is_manual, serves_queue
 from agent_web.auth import Caller, refusal, requires
 from agent_web.json_input import read_json, text
-from agent_web.keys import OFFERS
+from agent_web.keys import ACD, AGENT_DESK, CLOCK, CONVERSATIONS, CUSTOMERS, OFFERS, ROUTER
 from agent_web.views import conversation_json, entry_json, iso
-from channels.keys import ROUTING
-from hub.routing_stack import RoutingStack
 from primitives.errors import Conflict, NotAllowed
+from routing.agent_desk import AgentDesk
 from routing.agents import Role
 from routing.conversation_model import WITH_AGENT, Conversation
+from routing.customers import CustomerRepository
 from routing.errors import CustomerNotFound
 from routing.presence import AgentSeat, AgentStatus
 
@@ -50,9 +49,9 @@ def presence_json(seat: AgentSeat | None) -> dict[str, Any]:
     }
 
 
-async def with_customer(stack: RoutingStack, conv: Conversation) -> dict[str, Any]:
+async def with_customer(customers: CustomerRepository, conv: Conversation) -> dict[str, Any]:
     try:
-        customer = await stack.customers.get(conv.customer_id)
+        customer = await customers.get(conv.customer_id)
     except CustomerNotFound:
         customer = None
     return conversation_json(conv, customer)
@@ -60,41 +59,40 @@ async def with_customer(stack: RoutingStack, conv: Conversation) -> dict[str, An
 
 @requires(*SERVING)
 async def inbox(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
+    customers = request.app[CUSTOMERS]
     mine = [
         c
-        for c in await stack.conversations.in_states(WITH_AGENT)
+        for c in await request.app[CONVERSATIONS].in_states(WITH_AGENT)
         if c.agent == me.login or me.login in c.participants
     ]
     mine.sort(key=lambda c: c.updated_at, reverse=True)
     return web.json_response(
         {
-            "me": presence_json(stack.acd.presence.seat(me.login)),
-            "conversations": [await with_customer(stack, c) for c in mine],
+            "me": presence_json(request.app[ACD].seat(me.login)),
+            "conversations": [await with_customer(customers, c) for c in mine],
             "offers": await _offers(request, me),
-            "waiting": await _waiting(stack, me.login),
+            "waiting": await _waiting(request, me.login),
         }
     )
 
 
 @requires(*SERVING)
 async def waiting(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    return web.json_response({"waiting": await _waiting(stack, me.login)})
+    return web.json_response({"waiting": await _waiting(request, me.login)})
 
 
 async def _offers(request: web.Request, me: Caller) -> list[dict[str, Any]]:
-    stack = request.app[ROUTING]
-    seat = stack.acd.presence.seat(me.login)
+    acd, router, customers = request.app[ACD], request.app[ROUTER], request.app[CUSTOMERS]
+    seat = acd.seat(me.login)
     if seat is None:
         return []
     out = []
-    now = stack.router.clock.now()
+    now = request.app[CLOCK].now()
     for cid in sorted(seat.offers):
-        conv = await stack.router.book.get(cid)
+        conv = await router.conversation(cid)
         known = request.app[OFFERS].get(cid)
         queue = conv.queue or ""
-        cfg = stack.acd.config.queues.get(queue)
+        cfg = acd.queue_config(queue)
         expires = (
             known.expires_at
             if known
@@ -107,31 +105,32 @@ async def _offers(request: web.Request, me: Caller) -> list[dict[str, Any]]:
                 "queue_title": cfg.title if cfg else queue,
                 "expires_at": iso(expires),
                 "ttl_s": max(0, round((expires - now).total_seconds())),
-                "conversation": await with_customer(stack, conv),
+                "conversation": await with_customer(customers, conv),
             }
         )
     return out
 
 
-async def _waiting(stack: RoutingStack, login: str) -> list[dict[str, Any]]:
-    seat = stack.acd.presence.seat(login)
-    now = stack.router.clock.now()
+async def _waiting(request: web.Request, login: str) -> list[dict[str, Any]]:
+    acd, router, customers = request.app[ACD], request.app[ROUTER], request.app[CUSTOMERS]
+    seat = acd.seat(login)
+    now = request.app[CLOCK].now()
     out = []
-    for name, cfg in stack.acd.config.queues.items():
-        if not serves_queue(stack, login, name):
+    for name, cfg in acd.queue_configs().items():
+        if not acd.serves_queue(login, name):
             continue
         entries = []
-        for position, entry in enumerate(stack.acd.queues[name].ordered(now), 1):
+        for position, entry in enumerate(acd.waiting_in_order(name, now), 1):
             if position > MAX_WAITING_SHOWN:
                 break
             item = entry_json(entry, position, now)
-            conv = await stack.router.book.get(entry.conversation_id)
-            view = await with_customer(stack, conv)
+            conv = await router.conversation(entry.conversation_id)
+            view = await with_customer(customers, conv)
             item["channel"] = view["channel"]
             item["customer"] = view["customer"]
             item["escalation_reason"] = conv.escalation_reason
             item["pickable"] = (
-                is_manual(stack, name)
+                acd.is_manual(name)
                 and seat is not None
                 and any(entry.accepts_skill(s) for s in seat.skills)
             )
@@ -140,8 +139,8 @@ async def _waiting(stack: RoutingStack, login: str) -> list[dict[str, Any]]:
             {
                 "queue": name,
                 "title": cfg.title,
-                "manual": is_manual(stack, name),
-                "count": len(stack.acd.queues[name]),
+                "manual": acd.is_manual(name),
+                "count": acd.waiting_count(name),
                 "entries": entries,
             }
         )
@@ -150,7 +149,7 @@ async def _waiting(stack: RoutingStack, login: str) -> list[dict[str, Any]]:
 
 @requires(*SERVING)
 async def directory(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
+    acd, desk = request.app[ACD], request.app[AGENT_DESK]
     agents = [
         {
             "login": s.login,
@@ -161,21 +160,21 @@ async def directory(request: web.Request, me: Caller) -> web.Response:
             "skills": sorted(s.skills),
             "connected": s.connected,
         }
-        for s in sorted(stack.acd.presence.seats.values(), key=lambda s: s.login)
-        if _is_active_agent(stack, s.login)
+        for s in acd.seats()
+        if _is_active_agent(desk, s.login)
     ]
     queues = [
-        {"name": q.name, "title": q.title, "manual": is_manual(stack, q.name)}
-        for q in stack.acd.config.queues.values()
+        {"name": q.name, "title": q.title, "manual": acd.is_manual(q.name)}
+        for q in acd.queue_configs().values()
     ]
     return web.json_response(
         {"agents": agents, "queues": queues, "wrap_up_codes": list(WRAP_UP_CODES)}
     )
 
 
-def _is_active_agent(stack: RoutingStack, login: str) -> bool:
+def _is_active_agent(desk: AgentDesk, login: str) -> bool:
     try:
-        return stack.desk.agent(login).has_role(Role.AGENT)
+        return desk.agent(login).has_role(Role.AGENT)
     except NotAllowed:  # inactive: not a transfer target
         return False
 
@@ -186,35 +185,32 @@ async def set_status(request: web.Request, me: Caller) -> web.Response:
     wanted = text(body, "status", max_len=16)
     if wanted not in STATUSES:
         raise refusal(400, "bad_request", "status must be ready, busy or away")
-    stack = request.app[ROUTING]
-    await stack.desk.set_status(me.login, STATUSES[wanted])
-    return web.json_response({"me": presence_json(stack.acd.presence.seat(me.login))})
+    await request.app[AGENT_DESK].set_status(me.login, STATUSES[wanted])
+    return web.json_response({"me": presence_json(request.app[ACD].seat(me.login))})
 
 
 @requires(*SERVING)
 async def accept(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await stack.desk.accept(me.login, request.match_info["cid"])
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].accept(me.login, request.match_info["cid"])
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(*SERVING)
 async def decline(request: web.Request, me: Caller) -> web.Response:
-    await request.app[ROUTING].desk.decline(me.login, request.match_info["cid"])
+    await request.app[AGENT_DESK].decline(me.login, request.match_info["cid"])
     return web.json_response({"ok": True})
 
 
 @requires(*SERVING)
 async def pick(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
     cid = request.match_info["cid"]
-    entry = stack.acd.waiting_entry(cid)
+    entry = request.app[ACD].waiting_entry(cid)
     if entry is None:
         raise Conflict(f"conversation {cid} is not waiting")
-    if not is_manual(stack, entry.queue):
+    if not request.app[ACD].is_manual(entry.queue):
         raise Conflict(f"queue {entry.queue} assigns conversations itself: wait for an offer")
-    conv = await stack.desk.pick(me.login, cid)
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].pick(me.login, cid)
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 def add_routes(app: web.Application) -> None:

@@ -7,16 +7,20 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from agent_web.canned import CannedReplyRepository
+from agent_web.case_files import CaseFileStore
+from agent_web.config import InboxConfig
 from agent_web.kb_panel import KbSearch
 from agent_web.login_guard import LoginGuard
 from agent_web.offer_book import OfferBook
 from agent_web.sessions import SessionDesk
 from agent_web.sockets import SocketRegistry
+from cases.catalogue import CatalogueDesk
+from cases.departments import DepartmentRepository
 from cases.desk import CaseDesk, CaseRepository
+from cases.search import CaseFinder
+from cases.sla import SlaPolicy
 from cases.taxonomy import Taxonomy
-from hub.settings import Settings
 from kb.service import KnowledgeBase
-from mongo.client import Client, Database
 from primitives.clock import Clock
 from routing.agent_desk import AgentDesk
 from routing.agents import AgentRepository
@@ -29,16 +33,22 @@ from routing.outbox import Outbox
 from routing.position_watch import PositionWatch
 from routing.router import Router
 
-SETTINGS = web.AppKey("settings", Settings)
+INBOX_CONFIG = web.AppKey("inbox_config", InboxConfig)  # what the inbox reads of the settings
 CLOCK = web.AppKey("clock", Clock)
-MONGO_CLIENT = web.AppKey("mongo_client", Client)
-DB = web.AppKey("db", Database)
 DB_KIND = web.AppKey("db_kind", str)  # "embedded" or "mongodb"
+# Does the database answer (within a couple of seconds)? Set by the composition root.
+DATABASE_UP = web.AppKey("database_up", Callable[[], Awaitable[bool]])
 CUSTOMERS = web.AppKey("customers", CustomerRepository)
 MESSAGES = web.AppKey("messages", MessageRepository)
 CASES = web.AppKey("cases", CaseRepository)
 CASE_DESK = web.AppKey("case_desk", CaseDesk)
 TAXONOMY = web.AppKey("taxonomy", list[Taxonomy])  # one-element holder: replaced on edit
+# The case workbench and department portal (set by the composition root: hub/case_wiring.py).
+CASE_FINDER = web.AppKey("case_finder", CaseFinder)  # worklists, search, similar, wallboard
+CATALOGUE = web.AppKey("catalogue", CatalogueDesk)  # 派单目录: suggestions, admin edits
+DEPARTMENTS = web.AppKey("departments", DepartmentRepository)
+SLA = web.AppKey("sla", SlaPolicy)  # the light of each case, on the holiday calendar
+CASE_FILES = web.AppKey("case_files", CaseFileStore)  # files attached to cases
 # name -> async probe returning a JSON-able status (nlu backend, channels …)
 HEALTH_PROBES = web.AppKey("health_probes", dict[str, Callable[[], Awaitable[dict[str, object]]]])
 

@@ -1,9 +1,11 @@
 """The staff pages: plain HTML + JS + CSS from agent_web/static, no build step.
 
-GET /login, / (inbox), /supervisor, /admin, /canned; GET /static/agent/<file>.
+GET /login, / (inbox), /supervisor, /admin, /canned, /cases (case workbench),
+/cases/{number} (one case), /dept (department portal); GET /static/agent/<file>.
 Pages hold no data: their scripts fetch it from the API, so a page is served to anyone
 signed in with the role, and the sign-in page to everyone else. Every page gets a strict
-Content-Security-Policy (no inline script, same-origin only).
+Content-Security-Policy (no inline script, same-origin only). A department account has no
+seat: its "/" leads to its portal.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ PAGES: dict[str, tuple[str, tuple[Role, ...]]] = {
     "/supervisor": ("supervisor.html", (Role.SUPERVISOR,)),
     "/admin": ("admin.html", (Role.ADMIN,)),
     "/canned": ("canned.html", (Role.AGENT, Role.SUPERVISOR)),
+    "/cases": ("cases.html", (Role.AGENT, Role.SUPERVISOR)),
+    # the case page only: its script reads the number from the path and the case from the API,
+    # which decides who may see it
+    r"/cases/{number:[0-9A-Za-z\-]{1,40}}": (
+        "case.html",
+        (Role.AGENT, Role.SUPERVISOR, Role.DEPARTMENT),
+    ),
+    "/dept": ("dept.html", (Role.DEPARTMENT,)),
 }
 
 
@@ -61,6 +71,8 @@ def _page(
             raise web.HTTPFound("/login")
         if not any(caller.has(r) for r in roles):
             return _html("forbidden.html", status=403)
+        if name == "inbox.html" and not (caller.has(Role.AGENT) or caller.has(Role.SUPERVISOR)):
+            raise web.HTTPFound("/dept")  # a department account: its portal
         return _html(name)
 
     return page

@@ -15,7 +15,9 @@ from agent_web import (
     agent_socket,
     auth_api,
     canned_api,
+    case_workbench_api,
     cases_api,
+    catalogue_api,
     conversation_api,
     inbox_api,
     kb_admin_api,
@@ -28,6 +30,7 @@ from agent_web.keys import (
     AGENTS,
     CANNED_REPLIES,
     CLOCK,
+    EVENTS,
     LOGIN_GUARD,
     OFFERS,
     SESSIONS,
@@ -37,7 +40,6 @@ from agent_web.login_guard import LoginGuard
 from agent_web.offer_book import OfferBook
 from agent_web.sessions import SessionDesk, SessionRepository
 from agent_web.sockets import SocketRegistry
-from channels.keys import ROUTING
 from routing.agents import AgentRepository
 
 
@@ -50,6 +52,8 @@ def add_routes(app: web.Application) -> None:
         conversation_api,
         screen_pop,
         cases_api,
+        case_workbench_api,
+        catalogue_api,
         canned_api,
         supervisor_api,
         admin_api,
@@ -72,6 +76,6 @@ async def open_inbox(
     app[LOGIN_GUARD] = LoginGuard(app[CLOCK])
     app[AGENTS] = agents
     app[CANNED_REPLIES] = canned
-    app[OFFERS].watch(app[ROUTING].bus)
+    app[OFFERS].watch(app[EVENTS])
     yield
     app[OFFERS].close()

@@ -13,12 +13,11 @@ from aiohttp import web
 from agent_web.access import viewable
 from agent_web.auth import Caller, requires
 from agent_web.inbox_api import SERVING
-from agent_web.keys import CASES, TAXONOMY
+from agent_web.keys import ACD, CASES, CONVERSATIONS, CUSTOMERS, MESSAGES, ROUTER, TAXONOMY
 from agent_web.views import case_json, conversation_json, customer_json, transcript_json
 from cases.errors import UnknownCategory
 from cases.model import Case
 from cases.taxonomy import Taxonomy
-from channels.keys import ROUTING
 from routing.agents import Role
 from routing.errors import CustomerNotFound
 
@@ -27,20 +26,20 @@ HISTORY = 20
 
 @requires(*SERVING)
 async def context(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await viewable(stack, me, request.match_info["cid"])
+    conv = await viewable(request.app[ROUTER], request.app[ACD], me, request.match_info["cid"])
     try:
-        customer = customer_json(await stack.customers.get(conv.customer_id))
+        customer = customer_json(await request.app[CUSTOMERS].get(conv.customer_id))
     except CustomerNotFound:
         customer = {"id": conv.customer_id, "name": "", "tags": [], "identities": []}
     earlier = [
         conversation_json(c)
-        for c in await stack.conversations.for_customer(conv.customer_id, limit=HISTORY + 1)
+        for c in await request.app[CONVERSATIONS].for_customer(conv.customer_id, limit=HISTORY + 1)
         if c.id != conv.id
     ][:HISTORY]
     taxonomy = request.app[TAXONOMY][0]
     cases = await request.app[CASES].find_for_customer(conv.customer_id, limit=HISTORY)
-    transcript = transcript_json(await stack.messages.list_for_conversation(conv.id, limit=500))
+    messages = await request.app[MESSAGES].list_for_conversation(conv.id, limit=500)
+    transcript = transcript_json(messages)
     understood = [
         {"message_id": m["id"], "text": m["text"][:200], **m["nlu"]}
         for m in transcript

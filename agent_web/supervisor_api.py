@@ -17,12 +17,12 @@ from aiohttp import web
 from agent_web.auth import Caller, refusal, requires
 from agent_web.inbox_api import presence_json, with_customer
 from agent_web.json_input import read_json, string_list, text
-from agent_web.keys import OFFERS
+from agent_web.keys import ACD, AGENT_DESK, CLOCK, CONVERSATIONS, CUSTOMERS, OFFERS, ROUTER
 from agent_web.views import customer_json, message_json
-from channels.keys import ROUTING
-from hub.routing_stack import RoutingStack
 from primitives.errors import NotAllowed
+from routing.agent_desk import AgentDesk
 from routing.agents import Role
+from routing.assignment import Acd
 from routing.conversation_model import WAITING, WITH_AGENT
 from routing.customers import CustomerTag
 from routing.presence import AgentStatus
@@ -32,26 +32,26 @@ MAX_LISTED = 200
 
 @requires(Role.SUPERVISOR)
 async def board(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
+    acd = request.app[ACD]
     return web.json_response(
         {
-            "queues": _queues(request, stack),
-            "agents": _agents(stack),
-            "longest_answered_wait_s": int(stack.acd.stats.longest_answered_wait_s),
+            "queues": _queues(request),
+            "agents": _agents(acd, request.app[AGENT_DESK]),
+            "longest_answered_wait_s": int(acd.longest_answered_wait_s()),
         }
     )
 
 
-def _queues(request: web.Request, stack: RoutingStack) -> list[dict[str, Any]]:
-    now = stack.router.clock.now()
-    stats = stack.acd.stats
+def _queues(request: web.Request) -> list[dict[str, Any]]:
+    acd = request.app[ACD]
+    now = request.app[CLOCK].now()
     offers = request.app[OFFERS]
     out = []
-    for name, cfg in stack.acd.config.queues.items():
-        waiting = list(stack.acd.queues[name])
+    for name, cfg in acd.queue_configs().items():
+        waiting = acd.waiting_entries(name)
         longest = max(((now - e.queued_at).total_seconds() for e in waiting), default=0.0)
-        level = stats.service_level(name)
-        seats = stack.acd.presence.with_skill(name)
+        level = acd.service_level(name)
+        seats = acd.seats_with_skill(name)
         out.append(
             {
                 "queue": name,
@@ -60,7 +60,7 @@ def _queues(request: web.Request, stack: RoutingStack) -> list[dict[str, Any]]:
                 "waiting": len(waiting),
                 "offered": offers.count_in_queue(name),
                 "longest_wait_s": int(longest),
-                "answered": stats.answered.get(name, 0),
+                "answered": acd.answered_count(name),
                 "service_level": None if level is None else round(level, 3),
                 "service_level_target_s": cfg.service_level_s,
                 "agents_ready": sum(1 for s in seats if s.status is AgentStatus.READY),
@@ -70,11 +70,11 @@ def _queues(request: web.Request, stack: RoutingStack) -> list[dict[str, Any]]:
     return out
 
 
-def _agents(stack: RoutingStack) -> list[dict[str, Any]]:
+def _agents(acd: Acd, desk: AgentDesk) -> list[dict[str, Any]]:
     out = []
-    for seat in sorted(stack.acd.presence.seats.values(), key=lambda s: s.login):
+    for seat in acd.seats():
         try:
-            agent = stack.desk.agent(seat.login)
+            agent = desk.agent(seat.login)
         except NotAllowed:
             continue
         if not agent.has_role(Role.AGENT) or Role.ADMIN in agent.roles:
@@ -93,17 +93,17 @@ def _agents(stack: RoutingStack) -> list[dict[str, Any]]:
 
 @requires(Role.SUPERVISOR)
 async def conversations(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    active = await stack.conversations.in_states(WAITING | WITH_AGENT)
+    active = await request.app[CONVERSATIONS].in_states(WAITING | WITH_AGENT)
     active.sort(key=lambda c: (c.state.value, c.updated_at))
-    listed = [await with_customer(stack, c) for c in active[:MAX_LISTED]]
+    customers = request.app[CUSTOMERS]
+    listed = [await with_customer(customers, c) for c in active[:MAX_LISTED]]
     return web.json_response({"conversations": listed, "total": len(active)})
 
 
 @requires(Role.SUPERVISOR)
 async def whisper(request: web.Request, me: Caller) -> web.Response:
     body = await read_json(request)
-    stored = await request.app[ROUTING].desk.note(
+    stored = await request.app[AGENT_DESK].note(
         me.login, request.match_info["cid"], text(body, "text", max_len=2000), whisper=True
     )
     return web.json_response({"message": message_json(stored)}, status=201)
@@ -111,9 +111,8 @@ async def whisper(request: web.Request, me: Caller) -> web.Response:
 
 @requires(Role.SUPERVISOR)
 async def take_over(request: web.Request, me: Caller) -> web.Response:
-    stack = request.app[ROUTING]
-    conv = await stack.desk.take_over(me.login, request.match_info["cid"])
-    return web.json_response({"conversation": await with_customer(stack, conv)})
+    conv = await request.app[AGENT_DESK].take_over(me.login, request.match_info["cid"])
+    return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 
 
 @requires(Role.SUPERVISOR)
@@ -123,11 +122,11 @@ async def set_tags(request: web.Request, me: Caller) -> web.Response:
     known = {t.value for t in CustomerTag}
     if not tags <= known:
         raise refusal(400, "bad_request", "tags must be among " + ", ".join(sorted(known)))
-    stack = request.app[ROUTING]
+    router = request.app[ROUTER]
     customer_id = request.match_info["customer_id"]
-    customer = await stack.customers.set_tags(customer_id, frozenset(tags))
-    stack.router.forget_customer(customer_id)
-    stack.router.forget_customer(customer.id)  # differs when customer_id was merged away
+    customer = await request.app[CUSTOMERS].set_tags(customer_id, frozenset(tags))
+    router.forget_customer(customer_id)
+    router.forget_customer(customer.id)  # differs when customer_id was merged away
     return web.json_response({"customer": customer_json(customer)})
 
 

@@ -231,7 +231,7 @@ async def persisted_rate(n: int) -> list[object]:
     from cases.sla import DuePolicy
     from cases.taxonomy import Taxonomy, load_taxonomy_file
     from hub.embedded_db import EmbeddedDatabase
-    from hub.routing_stack import build_routing
+    from hub.routing_parts import build_routing
     from hub.settings import DATA_DIR, REPO_DIR
     from mongo.cases import MongoCaseRepository
     from mongo.client import connect

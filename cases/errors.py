@@ -14,11 +14,14 @@ class CaseNotFound(NotFound):
 class IllegalTransition(Conflict):
     """A case action that its current state does not allow."""
 
-    def __init__(self, state: str, action: str, detail: str = "") -> None:
+    def __init__(self, state: str, action: str, detail: str = "", *, missing: bool = False) -> None:
         message = f"cannot {action} a case in state {state}"
         super().__init__(f"{message}: {detail}" if detail else message)
         self.state = state
         self.action = action
+        self.detail = detail
+        # True: the state allows the action but the command lacks input (a 400, not a 409)
+        self.missing = missing
 
 
 class UnknownCategory(InvalidInput):

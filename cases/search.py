@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from cases.model import Case, CaseState, CaseType
 
@@ -69,3 +70,19 @@ class Wallboard:
     awaiting_audit: int
     sign_off_late: int
     to_revisit: int
+
+
+class CaseFinder(Protocol):
+    """The read side of the case store the workbench, the portal and the wallboard use."""
+
+    async def search(self, query: CaseQuery, now: datetime) -> CasePage:
+        """One page of a worklist or search, most urgent first."""
+        ...
+
+    async def similar_open(
+        self, *, phone: str | None, address: str, category: str, since: datetime, limit: int = 10
+    ) -> list[Case]:
+        """Open cases of a category from the same phone or at the same address since a date."""
+        ...
+
+    async def wallboard(self, now: datetime, day_end: datetime) -> Wallboard: ...

@@ -10,9 +10,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from cases.model import Case, CaseType
 from primitives.local_time import LOCAL_TZ
+from primitives.yaml_io import load_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,20 @@ class WorkCalendar:
                 total += (segment_end - cursor).total_seconds() / 86400
             cursor = segment_end
         return total
+
+
+def load_calendar(path: Path) -> WorkCalendar:
+    """The `calendar:` section (holidays, workdays: lists of ISO dates) of a YAML file such as
+    hub/data/routing.yaml; an empty calendar when the file has none."""
+    data = load_yaml(path) or {}
+    spec = (data.get("calendar") or {}) if isinstance(data, Mapping) else {}
+    try:
+        return WorkCalendar.from_lists(
+            [date.fromisoformat(str(d)) for d in spec.get("holidays") or []],
+            [date.fromisoformat(str(d)) for d in spec.get("workdays") or []],
+        )
+    except ValueError as e:
+        raise ValueError(f"{path}: calendar dates must be YYYY-MM-DD ({e})") from None
 
 
 DEFAULT_DUE_DAYS: Mapping[CaseType, float] = {

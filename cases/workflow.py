@@ -111,7 +111,7 @@ class CaseCommand:
 
 def allowed_actions(case: Case) -> list[CaseAction]:
     """Actions the case's current state allows (for UIs to offer only valid buttons)."""
-    return [a for a in CaseAction if _refusal(case, CaseCommand(a, actor="-"), probe=True) is None]
+    return [a for a in CaseAction if _refusal(case, CaseCommand(a, actor="-")) is None]
 
 
 def apply_command(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -> Case:
@@ -119,9 +119,12 @@ def apply_command(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -
 
     Raises IllegalTransition naming the state and the action when the workflow refuses it.
     """
-    reason = _refusal(case, cmd, probe=False)
+    reason = _refusal(case, cmd)
     if reason is not None:
         raise IllegalTransition(case.state.value, cmd.action.value, reason)
+    reason = _missing_input(case, cmd)
+    if reason is not None:
+        raise IllegalTransition(case.state.value, cmd.action.value, reason, missing=True)
     _, target = _MOVES[cmd.action]
     to_state = target or case.state
     changed = _effects(case, cmd, now, due)
@@ -140,8 +143,9 @@ def apply_command(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -
     )
 
 
-def _refusal(case: Case, cmd: CaseCommand, *, probe: bool) -> str | None:
-    """Why cmd is refused (a short reason), or None when it is allowed."""
+def _refusal(case: Case, cmd: CaseCommand) -> str | None:
+    """Why the case's state refuses cmd (a short reason), or None when it allows it; the
+    command's own input is checked apart (_missing_input)."""
     sources, _ = _MOVES[cmd.action]
     if case.state not in sources:
         return "not allowed from this state"
@@ -156,9 +160,7 @@ def _refusal(case: Case, cmd: CaseCommand, *, probe: bool) -> str | None:
         return "no extension request is pending"
     if a is CaseAction.SUPERVISE and case.supervised:
         return "the case is already supervised"
-    if probe:
-        return None
-    return _missing_input(case, cmd)
+    return None
 
 
 def _missing_input(case: Case, cmd: CaseCommand) -> str | None:
@@ -216,8 +218,8 @@ def _effects(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -> dic
         return {"attachments": _more(case.attachments, cmd.attachments)}
     if a is CaseAction.REVISIT:
         return {"satisfaction": cmd.satisfaction}
-    if a is CaseAction.CLOSE:
-        return {"closed_at": now}
+    if a is CaseAction.CLOSE:  # 直接办结 carries the answer given on the spot as the reply
+        return {"closed_at": now} | ({"reply": cmd.reply.strip()} if cmd.reply.strip() else {})
     if a is CaseAction.REOPEN:
         return {"closed_at": None, "satisfaction": None, "due_at": due.due_at(case.type, now)}
     if a is CaseAction.SUPERVISE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.routing_stack import RoutingStack
+from channels.surveys import SurveyRepository
 
-ROUTING = web.AppKey("routing", RoutingStack)
-REST_TOKEN = web.AppKey("rest_token", str)  # empty: no token (open only on a loopback HUB_HOST)
+# The revisit surveys of every channel that asks them (SMS, WeChat): channels/revisit.py
+SURVEYS = web.AppKey("revisit_surveys", SurveyRepository)

@@ -20,13 +20,13 @@ import hmac
 import ipaddress
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from agent_web.keys import SETTINGS
-from channels.keys import REST_TOKEN, ROUTING
+from agent_web.keys import CUSTOMERS, MESSAGES, ROUTER
 from primitives.ids import new_id
 from primitives.untrusted_json import InvalidJson, decode_object
 from routing.conversation_model import ConversationState
@@ -49,6 +49,17 @@ _PUBLIC_STATE = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class RestConfig:
+    """HUB_REST_TOKEN and HUB_HOST, as the channel uses them."""
+
+    token: str = field(default="", repr=False)  # "": no token (open only on a loopback host)
+    host: str = "127.0.0.1"  # the address the hub listens on
+
+
+CONFIG = web.AppKey("rest_config", RestConfig)
+
+
 class RestPollingSender:
     """Agent and system messages wait in the database until the client polls for them."""
 
@@ -67,9 +78,10 @@ def _json(body: dict[str, Any]) -> str:
 
 
 def _check_token(request: web.Request) -> None:
-    token = request.app[REST_TOKEN]
+    config = request.app[CONFIG]
+    token = config.token
     if not token:
-        if _is_loopback(request.app[SETTINGS].hub_host):
+        if _is_loopback(config.host):
             return
         raise _refuse(
             web.HTTPForbidden,
@@ -133,7 +145,7 @@ def _field(body: dict[str, Any], name: str, *, required: bool = True) -> str | N
 
 async def post_message(request: web.Request) -> web.Response:
     _check_token(request)
-    stack = request.app[ROUTING]
+    router = request.app[ROUTER]
     body = await _read_json(request)
     sender_id = _field(body, "sender_id")
     text = _field(body, "text")
@@ -146,7 +158,7 @@ async def post_message(request: web.Request) -> web.Response:
     text = text.strip()
     if not text:
         raise _bad("field 'text' is empty")
-    limit = stack.router.config.max_text_chars
+    limit = router.max_text_chars
     if len(text) > limit:
         raise _bad(f"field 'text' is longer than {limit} characters")
     if message_id is not None and not _SENDER.match(message_id):
@@ -163,7 +175,7 @@ async def post_message(request: web.Request) -> web.Response:
         received_at=datetime.now(UTC),
         display_name=name[:64],
     )
-    result = await stack.router.handle_inbound(msg)
+    result = await router.handle_inbound(msg)
     return web.json_response(_result_json(result), dumps=_json)
 
 
@@ -188,7 +200,6 @@ def _result_json(result: InboundResult) -> dict[str, Any]:
 
 async def get_messages(request: web.Request) -> web.Response:
     _check_token(request)
-    stack = request.app[ROUTING]
     sender_id = request.query.get("sender_id", "")
     after = request.query.get("after") or None
     if not _SENDER.match(sender_id):
@@ -197,10 +208,11 @@ async def get_messages(request: web.Request) -> web.Response:
         )
     if after is not None and not re.fullmatch(r"[0-9a-f]{24}", after):
         raise _bad("query parameter after must be a message id")
-    customer = await stack.customers.find_by_identity(Identity(IdentityKind.REST, sender_id))
+    identity = Identity(IdentityKind.REST, sender_id)
+    customer = await request.app[CUSTOMERS].find_by_identity(identity)
     if customer is None:
         return web.json_response({"messages": []})
-    messages = await stack.messages.list_for_customer(customer.id, after=after, limit=200)
+    messages = await request.app[MESSAGES].list_for_customer(customer.id, after=after, limit=200)
     shown = [m for m in messages if m.direction is Direction.OUTBOUND and m.channel != "internal"]
     return web.json_response({"messages": [_message_json(m) for m in shown]}, dumps=_json)
 
@@ -215,6 +227,7 @@ def _message_json(m: StoredMessage) -> dict[str, Any]:
     }
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, config: RestConfig) -> None:
+    app[CONFIG] = config
     app.router.add_post(PATH, post_message)
     app.router.add_get(PATH, get_messages)

@@ -11,20 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from aiohttp import web
+
+from agent_web.keys import CASE_DESK, CLOCK, CONVERSATIONS, CUSTOMERS, MESSAGES
 from cases.desk import CaseDesk
 from cases.model import Satisfaction
 from cases.workflow import CaseAction, CaseCommand
-from mongo.surveys import MongoSurveyRepository
+from channels.keys import SURVEYS
+from channels.surveys import SurveyRepository
 from primitives.clock import Clock
 from primitives.errors import HubError
-from routing.customers import Identity, IdentityKind
-
-if TYPE_CHECKING:
-    from aiohttp import web
-
-    from hub.routing_stack import RoutingStack
+from routing.conversation_model import ConversationRepository
+from routing.customers import CustomerRepository, Identity, IdentityKind
+from routing.messages import MessageRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,20 @@ WINDOW = timedelta(days=7)  # a 1/2/3 later than this is an ordinary message
 ChattedSince = Callable[[str, datetime], Awaitable[bool]]
 
 
-def chatted_since(stack: RoutingStack, kind: IdentityKind) -> ChattedSince:
+def chatted_since(
+    customers: CustomerRepository,
+    conversations: ConversationRepository,
+    messages: MessageRepository,
+    kind: IdentityKind,
+) -> ChattedSince:
     """Whether the customer holding (kind, address) chatted after a given time."""
 
     async def check(address: str, since: datetime) -> bool:
-        customer = await stack.customers.find_by_identity(Identity(kind, address))
+        customer = await customers.find_by_identity(Identity(kind, address))
         if customer is None:
             return False
-        conv = await stack.conversations.latest_for_customer(customer.id)
-        last = await stack.messages.last_at(conv.id) if conv is not None else None
+        conv = await conversations.latest_for_customer(customer.id)
+        last = await messages.last_at(conv.id) if conv is not None else None
         return last is not None and last > since
 
     return check
@@ -58,11 +63,11 @@ def chatted_since(stack: RoutingStack, kind: IdentityKind) -> ChattedSince:
 class RevisitSurveys:
     def __init__(
         self,
-        repo: MongoSurveyRepository,
+        repo: SurveyRepository,
         desk: CaseDesk,
         clock: Clock,
         *,
-        actor: str,
+        channel: str,
         label: str,
         chatted: ChattedSince | None = None,
         window: timedelta = WINDOW,
@@ -70,7 +75,7 @@ class RevisitSurveys:
         self._repo = repo
         self._desk = desk
         self._clock = clock
-        self._actor = actor  # who the audit trail names: "sms", "wechat"
+        self._channel = channel  # whose surveys, and who the audit trail names: "sms", "wechat"
         self._label = label  # how the comment names the channel: 短信回访, 微信回访
         self._chatted = chatted
         self._window = window
@@ -80,20 +85,18 @@ class RevisitSurveys:
         cls, app: web.Application, channel: str, kind: IdentityKind, label: str
     ) -> RevisitSurveys:
         """The surveys of one channel whose citizens are known by identities of `kind`."""
-        from agent_web.keys import CASE_DESK, CLOCK, DB
-        from channels.keys import ROUTING
-
+        chatted = chatted_since(app[CUSTOMERS], app[CONVERSATIONS], app[MESSAGES], kind)
         return cls(
-            MongoSurveyRepository(app[DB], channel),
+            app[SURVEYS],
             app[CASE_DESK],
             app[CLOCK],
-            actor=channel,
+            channel=channel,
             label=label,
-            chatted=chatted_since(app[ROUTING], kind),
+            chatted=chatted,
         )
 
     async def open(self, case_number: str, address: str) -> None:
-        await self._repo.open(case_number, address, self._clock.now())
+        await self._repo.open(self._channel, case_number, address, self._clock.now())
 
     async def answer(self, address: str, text: str, key: str) -> str | None:
         """Record `text` as the answer to the latest survey sent to address. Returns the case
@@ -101,7 +104,8 @@ class RevisitSurveys:
         answer = ANSWERS.get(text.strip())
         if answer is None:
             return None
-        survey = await self._repo.latest(address, self._clock.now() - self._window, key)
+        since = self._clock.now() - self._window
+        survey = await self._repo.latest(self._channel, address, since, key)
         if survey is None:
             return None
         if survey.answer is not None:
@@ -114,13 +118,13 @@ class RevisitSurveys:
                 number,
                 CaseCommand(
                     CaseAction.REVISIT,
-                    actor=self._actor,
+                    actor=self._channel,
                     comment=f"{self._label}：{SATISFACTION[answer]}",
                     satisfaction=answer,
                 ),
             )
         except HubError as e:  # revisited by phone meanwhile, reopened …: keep what is there
             log.info("revisit.not_applied", extra={"case": number, "reason": str(e)})
-        await self._repo.answer(number, answer.value, self._clock.now(), key)
+        await self._repo.answer(self._channel, number, answer.value, self._clock.now(), key)
         log.info("revisit.answer", extra={"case": number, "answer": answer.value})
         return number

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from agent_web import health
 from agent_web import routes as inbox
+from agent_web.config import InboxConfig
 from agent_web.errors import translate_errors
 from agent_web.keys import (
     ACD,
@@ -21,32 +22,31 @@ from agent_web.keys import (
     CLOCK,
     CONVERSATIONS,
     CUSTOMERS,
-    DB,
+    DATABASE_UP,
     DB_KIND,
     EVENTS,
     HEALTH_PROBES,
+    INBOX_CONFIG,
     KB_SEARCH,
     KNOWLEDGE_BASE,
     MESSAGES,
-    MONGO_CLIENT,
     OUTBOX,
     POSITIONS,
     ROUTER,
-    SETTINGS,
     TAXONOMY,
 )
-from cases.desk import CaseDesk
-from cases.sla import DuePolicy
 from cases.taxonomy import Taxonomy, load_taxonomy_file
-from channels import mail, rest, sms, telegram, webchat, wechat
-from channels.keys import REST_TOKEN, ROUTING
+from channels import rest
+from hub import case_wiring, channel_wiring, sms_mail_wiring
 from hub.bot import build_bot
+from hub.case_jobs import open_case_jobs
 from hub.kb_store import seed_if_empty
-from hub.routing_stack import build_routing
+from hub.keys import DB, MONGO_CLIENT, SETTINGS
+from hub.routing_parts import build_routing
 from hub.settings import Settings
 from mongo.canned_replies import MongoCannedReplyRepository
 from mongo.cases import MongoCaseRepository
-from mongo.client import Database, connect, wait_until_up
+from mongo.client import Database, connect, ping, wait_until_up
 from mongo.customers import MongoCustomerRepository
 from mongo.indexes import ensure_indexes
 from mongo.kb_articles import MongoArticleRepository
@@ -78,25 +78,29 @@ def create_app(
         raise ValueError("create_app needs settings.mongo_url (start the embedded database first)")
     app = web.Application(middlewares=[translate_errors], client_max_size=10 * 1024 * 1024)
     app[SETTINGS] = settings
+    app[INBOX_CONFIG] = InboxConfig(
+        public_url=settings.hub_public_url, proxy_hops=settings.hub_proxy_hops
+    )
     app[CLOCK] = clock or SystemClock()
     app[DB_KIND] = db_kind
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(open_mongo)
     app.cleanup_ctx.append(partial(open_routing, bot=bot))
     app.cleanup_ctx.append(open_inbox)
+    app.cleanup_ctx.append(open_case_jobs)
     # After every channel registered its sender, before the first request: finish what a
     # crash interrupted.
     app.on_startup.append(_finish_interrupted_work)
     # Before any socket closes: agents disconnected by the shutdown keep their work.
     app.on_shutdown.append(_stop_routing)
     health.add_routes(app)
-    rest.add_routes(app)
+    channel_wiring.add_rest(app, settings)
     inbox.add_routes(app)
-    webchat.install(app)
-    wechat.install(app)
-    sms.install(app)
-    telegram.install(app)
-    mail.install(app)
+    channel_wiring.install_webchat(app, settings)
+    channel_wiring.install_wechat(app, settings)
+    sms_mail_wiring.install_sms(app, settings)
+    channel_wiring.install_telegram(app, settings)
+    sms_mail_wiring.install_mail(app, settings)
     return app
 
 
@@ -109,12 +113,13 @@ async def open_mongo(app: web.Application) -> AsyncIterator[None]:
     await ensure_indexes(db)
     app[MONGO_CLIENT] = client
     app[DB] = db
+    app[DATABASE_UP] = partial(ping, client, timeout_s=2.0)  # read by GET /healthz
     app[CUSTOMERS] = MongoCustomerRepository(db)
     app[MESSAGES] = MongoMessageRepository(db)
     cases = MongoCaseRepository(db)
     app[CASES] = cases
     app[TAXONOMY] = [await load_taxonomy(db, settings)]
-    app[CASE_DESK] = CaseDesk(cases, lambda: app[TAXONOMY][0], DuePolicy(), app[CLOCK])
+    await case_wiring.open_cases(app, settings, db, cases)  # desk, catalogue, SLA, files
     log.info("mongo.ready", extra={"db": settings.mongo_db})
     yield
     client.close()
@@ -143,11 +148,9 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
     )
     stack.outbox.register(rest.CHANNEL, rest.RestPollingSender())
     await stack.desk.restore()
-    app[ROUTING] = stack
     app[ROUTER], app[AGENT_DESK], app[ACD] = stack.router, stack.desk, stack.acd
     app[OUTBOX], app[EVENTS], app[POSITIONS] = stack.outbox, stack.bus, stack.positions
     app[CONVERSATIONS] = stack.conversations
-    app[REST_TOKEN] = settings.hub_rest_token.get_secret_value() if settings.hub_rest_token else ""
     app[HEALTH_PROBES]["bot"] = _bot_probe(the_bot)
     yield
     await scheduler.close()
@@ -157,15 +160,14 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
 async def _finish_interrupted_work(app: web.Application) -> None:
     """Deliver replies stored but never sent, and answer messages stored but never answered
     within RESUME_WINDOW (older ones are left to the agents' history)."""
-    stack = app[ROUTING]
-    await stack.outbox.resume(stack.router.book)
+    await app[OUTBOX].resume(app[ROUTER].book)
     since = app[CLOCK].now() - RESUME_WINDOW
-    await stack.router.answer_unanswered(since)
+    await app[ROUTER].answer_unanswered(since)
 
 
 async def _stop_routing(app: web.Application) -> None:
-    if ROUTING in app:
-        app[ROUTING].desk.stop()
+    if AGENT_DESK in app:
+        app[AGENT_DESK].stop()
 
 
 def open_inbox(app: web.Application) -> AsyncIterator[None]:

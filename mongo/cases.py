@@ -1,15 +1,23 @@
 """Cases in MongoDB.
 
 A transition is one atomic update guarded by the version the caller read (optimistic
-concurrency): it sets the changed fields and pushes the audit event onto the case in the same
-write, so a case and its own audit trail can never disagree, with or without transactions.
-The `case_events` collection then gets a copy of the event for cross-case audit queries;
-its `_id` ("<case number>#<seq>") makes that copy idempotent.
+concurrency): it sets the changed fields and the case's `last_event` in the same write. The
+audit trail is the `case_events` collection, one document per event whose `_id`
+("<case number>#<seq>") makes its copy idempotent; the event is copied there right after the
+update, and reading a case copies its `last_event` again if a crash came in between, so a
+case and its trail can never disagree, with or without transactions.
+
+The case document holds no event list: every filter of a worklist is evaluated on it (on the
+embedded server, by SQLite parsing the stored JSON of each candidate), so it stays the same
+small size however long a case's history grows. The two-character pieces that free-text
+search matches on live beside it in `case_text`, for the same reason.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date, datetime
@@ -39,7 +47,7 @@ from cases.search import (
     Wallboard,
     Worklist,
 )
-from mongo.client import Database
+from mongo.client import Database, count
 from mongo.counters import MongoCounters
 from primitives.errors import StaleWrite
 
@@ -68,6 +76,7 @@ _MUTABLE = (
     "supervise_note",
     "supervise_by",
     "attachments",
+    "last_event",
 )
 
 
@@ -75,6 +84,7 @@ class MongoCaseRepository:
     def __init__(self, db: Database) -> None:
         self._col = db["cases"]
         self._events = db["case_events"]
+        self._text = db["case_text"]
         self._counters = MongoCounters(db)
 
     async def next_number(self, day: date) -> str:
@@ -84,15 +94,23 @@ class MongoCaseRepository:
 
     async def add(self, case: Case) -> Case:
         await self._col.insert_one(_case_to_doc(case))
+        await self._index_text(case)
         for event in case.events:
             await self._copy_event(case.number, event)
         return case
 
     async def get(self, number: str) -> Case:
+        """The case with its whole audit trail."""
         doc = await self._col.find_one({"number": number})
         if doc is None:
             raise CaseNotFound(number)
-        return _case_from_doc(doc)
+        trail = await self.audit_trail(number)
+        last = doc.get("last_event")
+        if last is not None and (not trail or trail[-1].seq < last["seq"]):
+            event = _event_from_doc(last)  # the copy a crash prevented
+            await self._copy_event(number, event)
+            trail.append(event)
+        return _case_from_doc(doc, tuple(trail))
 
     async def save(self, case: Case, before: Case) -> Case:
         """Write case's changes since before, and its new events, if the stored version is
@@ -107,16 +125,17 @@ class MongoCaseRepository:
         if rearmed:  # a moved deadline: its alerts are due again
             update["$unset"] = rearmed
         new_events = [e for e in case.events if e.seq > before.version]
-        if new_events:
-            update["$push"] = {"events": {"$each": [_event_to_doc(e) for e in new_events]}}
         result = await self._col.update_one(
             {"number": case.number, "version": before.version}, update
         )
         if result.matched_count == 0:
-            await self.get(case.number)  # raises CaseNotFound if it is gone
+            if await self._col.find_one({"number": case.number}, {"_id": 1}) is None:
+                raise CaseNotFound(case.number)
             raise StaleWrite(f"case {case.number}", before.version)
         for event in new_events:
             await self._copy_event(case.number, event)
+        if any(new_doc[k] != old_doc[k] for k in ("title", "description", "address")):
+            await self._index_text(case)
         return case
 
     async def set_links(self, number: str, linked: tuple[str, ...]) -> None:
@@ -124,9 +143,21 @@ class MongoCaseRepository:
             {"number": number}, {"$addToSet": {"linked": {"$each": list(linked)}}}
         )
 
-    async def find_for_customer(self, customer_id: str, *, limit: int = 50) -> list[Case]:
-        cursor = self._col.find({"customer_id": customer_id}).sort("created_at", DESCENDING)
-        return [_case_from_doc(d) async for d in cursor.limit(limit)]
+    async def find_for_customer(
+        self, customer_id: str, *, phone: str | None = None, limit: int = 50
+    ) -> list[Case]:
+        """The customer's cases, and those filed with their (proven) phone as the contact,
+        newest first. Two indexed reads rather than one $or, which no index serves."""
+        found = {}
+        wheres: list[dict[str, Any]] = [{"customer_id": customer_id}]
+        if phone:
+            wheres.append({"contact_phone": phone})
+        for where in wheres:
+            cursor = self._col.find(where).sort("created_at", DESCENDING).limit(limit)
+            async for d in cursor:
+                found[d["number"]] = _case_from_doc(d)
+        newest = sorted(found.values(), key=lambda c: c.created_at, reverse=True)
+        return newest[:limit]
 
     async def find_open(
         self, *, department: str | None = None, state: CaseState | None = None, limit: int = 200
@@ -145,15 +176,15 @@ class MongoCaseRepository:
         date (overdue ones are the earliest)."""
         per_page = max(1, min(query.per_page, MAX_PER_PAGE))
         page = max(1, query.page)
-        where = case_filter(query, now)
+        where = case_filter(query, now, await self._text_matches(query.text, query.address))
         cursor = (
-            self._col.find(where, {"events": 0})
+            self._col.find(where)
             .sort([("supervised", DESCENDING), ("due_at", 1), ("number", 1)])
             .skip((page - 1) * per_page)
             .limit(per_page)
         )
         found = [_case_from_doc(d) async for d in cursor]
-        total = await self._col.count_documents(where)
+        total = await count(self._col, where)
         return CasePage(found, total, page, per_page)
 
     async def similar_open(
@@ -165,7 +196,8 @@ class MongoCaseRepository:
         if phone:
             same.append({"contact_phone": phone})
         if address.strip():
-            same.append({"address": {"$regex": re.escape(address.strip())}})
+            at = await self._text_matches("", address)
+            same.append({"number": {"$in": at}} if at is not None else {"address": address})
         if not same:
             return []
         where: dict[str, Any] = {
@@ -175,24 +207,22 @@ class MongoCaseRepository:
         }
         if category:
             where["category"] = category
-        cursor = self._col.find(where, {"events": 0}).sort("created_at", DESCENDING).limit(limit)
+        cursor = self._col.find(where).sort("created_at", DESCENDING).limit(limit)
         return [_case_from_doc(d) async for d in cursor]
 
     async def wallboard(self, now: datetime, day_end: datetime) -> Wallboard:
         running = {"state": {"$in": sorted(s.value for s in RUNNING_STATES)}}
         open_ = {"state": {"$in": sorted(s.value for s in OPEN_STATES)}}
-        count = self._col.count_documents
+        col = self._col
         return Wallboard(
-            open=await count(open_),
-            overdue=await count(running | {"due_at": {"$lt": now}}),
-            due_today=await count(running | {"due_at": {"$gte": now, "$lt": day_end}}),
-            awaiting_audit=await count(
-                {"$or": [{"state": CaseState.RETURNED.value}, {"extension": "requested"}]}
-            ),
+            open=await count(col, open_),
+            overdue=await count(col, running | {"due_at": {"$lt": now}}),
+            due_today=await count(col, running | {"due_at": {"$gte": now, "$lt": day_end}}),
+            awaiting_audit=await count(col, _AWAITING_AUDIT),
             sign_off_late=await count(
-                {"state": CaseState.DISPATCHED.value, "sign_by": {"$lt": now}}
+                col, {"state": CaseState.DISPATCHED.value, "sign_by": {"$lt": now}}
             ),
-            to_revisit=await count({"state": CaseState.REPLIED.value}),
+            to_revisit=await count(col, {"state": CaseState.REPLIED.value}),
         )
 
     async def alert_candidates(
@@ -211,7 +241,7 @@ class MongoCaseRepository:
             where["state"] = {"$in": sorted(s.value for s in OPEN_STATES)}
         if kind is AlertKind.TODO_DUE:
             where["type"] = CaseType.TODO.value
-        cursor = self._col.find(where, {"events": 0}).sort(field, 1).limit(limit)
+        cursor = self._col.find(where).sort(field, 1).limit(limit)
         return [_case_from_doc(d) async for d in cursor]
 
     async def mark_alerted(self, number: str, kind: AlertKind, deadline: datetime) -> bool:
@@ -227,14 +257,33 @@ class MongoCaseRepository:
         cursor = self._events.find({"case_number": number}).sort("seq", 1)
         return [_event_from_doc(d) async for d in cursor]
 
+    async def _text_matches(self, text: str, address: str) -> list[str] | None:
+        """Numbers of the newest cases whose text and address hold every two-character piece
+        of the queries (None: no such query, or one too short to cut into pieces)."""
+        where: dict[str, Any] = {}
+        if len(pieces := grams(text)):
+            where["text_grams"] = {"$all": pieces}
+        if len(pieces := grams(address)):
+            where["address_grams"] = {"$all": pieces}
+        if not where:
+            return None
+        cursor = self._text.find(where, {"_id": 1}).sort("created_at", DESCENDING)
+        return [d["_id"] async for d in cursor.limit(MAX_TEXT_MATCHES)]
+
+    async def _index_text(self, case: Case) -> None:
+        doc = case_text_document(case)
+        await self._text.replace_one({"_id": doc.pop("_id")}, doc, upsert=True)
+
     async def _copy_event(self, number: str, event: CaseEvent) -> None:
         doc = _event_to_doc(event) | {"_id": f"{number}#{event.seq:05d}", "case_number": number}
         with suppress(DuplicateKeyError):  # a retried copy of an event already recorded
             await self._events.insert_one(doc)
 
 
-def case_filter(q: CaseQuery, now: datetime) -> dict[str, Any]:
-    """The MongoDB filter of a worklist plus search fields."""
+def case_filter(q: CaseQuery, now: datetime, matching: list[str] | None = None) -> dict[str, Any]:
+    """The MongoDB filter of a worklist plus search fields; matching: the numbers that free
+    text and address search found in `case_text` (None: no such search, or one character,
+    matched by a regex here)."""
     where: dict[str, Any] = {}
     states: frozenset[CaseState] | None = None
     w = q.worklist
@@ -247,7 +296,7 @@ def case_filter(q: CaseQuery, now: datetime) -> dict[str, Any]:
         states = RUNNING_STATES
         where["due_at"] = {"$lt": now}
     elif w is Worklist.AUDIT:
-        where["$or"] = [{"state": CaseState.RETURNED.value}, {"extension": "requested"}]
+        where |= _AWAITING_AUDIT
     elif w is Worklist.RETURNED:
         states = frozenset({CaseState.RETURNED})
     elif w is Worklist.TO_REVISIT:
@@ -285,12 +334,14 @@ def case_filter(q: CaseQuery, now: datetime) -> dict[str, Any]:
         where["type"] = q.type.value
     if q.category:
         where["category"] = q.category
-    if q.address.strip():
+    if matching is not None:
+        wanted = q.number.strip()
+        where["number"] = {"$in": [n for n in matching if not wanted or n == wanted]}
+    if q.address.strip() and not grams(q.address):
         where["address"] = {"$regex": re.escape(q.address.strip())}
-    if q.text.strip():
+    if q.text.strip() and not grams(q.text):
         pattern = {"$regex": re.escape(q.text.strip())}
-        text_or = [{"title": pattern}, {"description": pattern}]
-        where = {"$and": [where, {"$or": text_or}]} if "$or" in where else where | {"$or": text_or}
+        where["$and"] = [{"$or": [{"title": pattern}, {"description": pattern}]}]
     created: dict[str, datetime] = {}
     if q.created_from is not None:
         created["$gte"] = q.created_from
@@ -299,6 +350,22 @@ def case_filter(q: CaseQuery, now: datetime) -> dict[str, Any]:
     if created:
         where["created_at"] = created
     return where
+
+
+_AWAITING_AUDIT: dict[str, Any] = {
+    "$or": [{"state": CaseState.RETURNED.value}, {"extension": "requested"}]
+}
+_MAX_GRAMS = 600
+# A free-text search looks at this many of the newest matching cases ("too many: narrow it").
+MAX_TEXT_MATCHES = 1000
+
+
+def grams(text: str) -> list[str]:
+    """The distinct two-character pieces of text (NFKC, lower case, spaces and punctuation
+    dropped): what substring search on Chinese text matches against."""
+    chars = [c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum()]
+    found = dict.fromkeys(a + b for a, b in itertools.pairwise(chars))
+    return list(found)[:_MAX_GRAMS]
 
 
 def _event_to_doc(e: CaseEvent) -> dict[str, Any]:
@@ -325,6 +392,26 @@ def _event_from_doc(d: Mapping[str, Any]) -> CaseEvent:
         comment=d.get("comment", ""),
         data=tuple(sorted((d.get("data") or {}).items())),
     )
+
+
+def case_document(c: Case) -> dict[str, Any]:
+    """The stored form of a case (bulk loads: bench/cases.py)."""
+    return _case_to_doc(c)
+
+
+def case_from_document(d: Mapping[str, Any]) -> Case:
+    """A stored case as read by a list (its last event only)."""
+    return _case_from_doc(d)
+
+
+def case_text_document(c: Case) -> dict[str, Any]:
+    """What free-text and address search match on, in `case_text`."""
+    return {
+        "_id": c.number,
+        "text_grams": grams(c.title + " " + c.description),
+        "address_grams": grams(c.address),
+        "created_at": c.created_at,
+    }
 
 
 def _case_to_doc(c: Case) -> dict[str, Any]:
@@ -358,7 +445,8 @@ def _case_to_doc(c: Case) -> dict[str, Any]:
         "closed_at": c.closed_at,
         "satisfaction": c.satisfaction.value if c.satisfaction else None,
         "reply": c.reply,
-        "events": [_event_to_doc(e) for e in c.events],
+        "last_event": _event_to_doc(c.events[-1]) if c.events else None,
+        "text_indexed": True,  # its case_text entry is written with it (migrations.py)
         "created_by": c.created_by,
         "assisting": list(c.assisting),
         "dispatched_at": c.dispatched_at,
@@ -370,7 +458,11 @@ def _case_to_doc(c: Case) -> dict[str, Any]:
     }
 
 
-def _case_from_doc(d: Mapping[str, Any]) -> Case:
+def _case_from_doc(d: Mapping[str, Any], events: tuple[CaseEvent, ...] | None = None) -> Case:
+    """events: the whole trail (get); lists carry only the last event."""
+    if events is None:
+        last = d.get("last_event")
+        events = (_event_from_doc(last),) if last else ()
     return Case(
         number=d["number"],
         type=CaseType(d["type"]),
@@ -399,7 +491,7 @@ def _case_from_doc(d: Mapping[str, Any]) -> Case:
         closed_at=d.get("closed_at"),
         satisfaction=Satisfaction(d["satisfaction"]) if d.get("satisfaction") else None,
         reply=d.get("reply", ""),
-        events=tuple(_event_from_doc(e) for e in d.get("events", [])),
+        events=events,
         created_by=d.get("created_by", ""),
         assisting=tuple(d.get("assisting", ())),
         dispatched_at=d.get("dispatched_at"),

@@ -55,6 +55,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("contact_phone", ASC), ("created_at", DESC)], name="phone_recent"),
         IndexModel([("category", ASC), ("created_at", DESC)], name="category_recent"),
     ],
+    # mongo/cases.py: what free-text and address search match on, _id = the case number
+    "case_text": [IndexModel([("created_at", DESC)], name="recent")],
     "case_events": [
         # _id is "<case number>#<seq>": one copy per event (mongo/cases.py)
         IndexModel([("case_number", ASC), ("seq", ASC)], name="case_seq"),

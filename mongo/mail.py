@@ -1,31 +1,18 @@
-"""Outbound e-mail in MongoDB: each mail is stored (pending) before the SMTP server sees it,
-then marked sent or failed with the reason."""
+"""Outbound e-mail in MongoDB (channels.mail.records): each mail is stored (pending) before
+the SMTP server sees it, then marked sent or failed with the reason."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from channels.mail.records import MailRecord
 from mongo.client import Database, insert_once
 
 
-@dataclass(frozen=True, slots=True)
-class MailRecord:
-    id: str  # also the local part of the Message-ID header
-    to: str
-    subject: str
-    body: str
-    purpose: str  # transcript, …
-    state: str  # pending, sent, failed
-    created_at: datetime
-    attempts: int = 0
-    error: str = ""
-    sent_at: datetime | None = None
-
-
-class MongoMailRepository:
+class MongoMailRepository:  # channels.mail.records.MailRepository
     def __init__(self, db: Database) -> None:
         self._out = db["mail_outbound"]
 

@@ -63,8 +63,12 @@ class MongoMessageRepository:
         found = [_message_from_doc(d) async for d in cursor]
         return sorted((m for m in found if since <= m.created_at <= until), key=lambda m: m.id)
 
-    async def pending_outbound(self, limit: int = 1000) -> list[StoredMessage]:
-        cursor = self._col.find({"direction": "out", "delivery": "pending"}).limit(limit)
+    async def pending_outbound(self, limit: int | None = None) -> list[StoredMessage]:
+        """Every outbound message still pending (all of them unless limit), oldest first:
+        resumed at start, so none may be left behind."""
+        cursor = self._col.find({"direction": "out", "delivery": "pending"}).sort("_id", 1)
+        if limit is not None:
+            cursor = cursor.limit(limit)
         return [_message_from_doc(d) async for d in cursor]
 
     async def list_for_customer(

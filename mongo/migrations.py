@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
+from mongo.cases import case_from_document, case_text_document
 from mongo.client import Database
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ async def migrate(db: Database) -> None:
     await _backfill_message_keys(db)
     await _move_identity_keys(db)
     await _backfill_canned_reply_keys(db)
+    await _move_case_events(db)
+    await _backfill_case_text(db)
 
 
 async def _drop_retired_collections(db: Database) -> None:
@@ -107,6 +110,45 @@ async def _backfill_canned_reply_keys(db: Database) -> None:
         async for d in cursor
     ]
     await _write(col, updates, "canned_replies.key")
+
+
+async def _move_case_events(db: Database) -> None:
+    """Cases used to carry their whole event list; the trail is `case_events` (each event was
+    already copied there), the case keeps its last event."""
+    col, trail = db["cases"], db["case_events"]
+    moved = 0
+    async for doc in col.find({"events": {"$exists": True}}, {"number": 1, "events": 1}):
+        events = doc.get("events") or []
+        copies = [
+            UpdateOne(
+                {"_id": f"{doc['number']}#{e['seq']:05d}"},
+                {"$setOnInsert": e | {"case_number": doc["number"]}},
+                upsert=True,
+            )
+            for e in events
+        ]
+        if copies:
+            await trail.bulk_write(copies, ordered=False)
+        await col.update_one(
+            {"_id": doc["_id"]},
+            {"$set": {"last_event": events[-1] if events else None}, "$unset": {"events": ""}},
+        )
+        moved += 1
+    if moved:
+        log.info("migration.done", extra={"step": "case_events", "documents": moved})
+
+
+async def _backfill_case_text(db: Database) -> None:
+    """Cases stored before free-text search matched on two-character pieces (mongo/cases.py)."""
+    col, text = db["cases"], db["case_text"]
+    done = 0
+    async for doc in col.find({"text_indexed": {"$exists": False}}):
+        entry = case_text_document(case_from_document(doc))
+        await text.replace_one({"_id": entry.pop("_id")}, entry, upsert=True)
+        await col.update_one({"_id": doc["_id"]}, {"$set": {"text_indexed": True}})
+        done += 1
+    if done:
+        log.info("migration.done", extra={"step": "case_text", "documents": done})
 
 
 async def _write(col: Any, updates: list[UpdateOne], step: str) -> None:

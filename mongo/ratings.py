@@ -3,20 +3,8 @@ the same conversation replaces the earlier one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from channels.webchat.records import Rating
 from mongo.client import Database
-
-
-@dataclass(frozen=True, slots=True)
-class Rating:
-    conversation_id: str
-    customer_id: str
-    agent: str | None
-    value: str  # satisfied, neutral, unsatisfied
-    comment: str
-    at: datetime
 
 
 class MongoRatingRepository:

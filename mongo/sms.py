@@ -1,6 +1,7 @@
-"""SMS records in MongoDB: outbound SMS with their delivery state (notifications and
-conversation replies), which SMS each SMSC message id stands for, inbound SMS already seen
-(SMPP has no message id to dedupe on), parts of concatenated inbound SMS and opt-outs (退订).
+"""The SMS channel's records in MongoDB (channels.sms.records): outbound SMS with their
+delivery state (notifications and conversation replies), which SMS each SMSC message id
+stands for, inbound SMS already seen (SMPP has no message id to dedupe on), parts of
+concatenated inbound SMS and opt-outs (退订).
 
 `sms_ids` holds one document per SMSC (or HTTP provider) message id, `_id` = the id, pointing
 at the segment of the SMS most recently submitted under it: a receipt is matched by primary
@@ -14,49 +15,17 @@ of a receipt (`expires_at`) and is purged after it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
+from channels.sms.records import SeenSms, SmsRecord, Submission
 from mongo.client import Database, insert_once
 from primitives.ids import new_id
 
 
-@dataclass(frozen=True, slots=True)
-class SmsRecord:
-    id: str
-    to: str  # E.164
-    text: str
-    purpose: str  # reply, accepted, dispatched, department, completed, opt_out, survey_thanks …
-    state: str  # pending, sent, delivered, failed, skipped
-    created_at: datetime
-    case_number: str | None = None
-    message_id: str | None = None  # the conversation message this SMS carries
-    provider_ids: tuple[str, ...] = ()
-    segments: int = 0
-    attempts: int = 0
-    error: str = ""
-    receipts: dict[int, str] = field(default_factory=dict)  # segment (0-based) -> stat
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """The segment of an SMS submitted under one SMSC message id."""
-
-    sms_id: str
-    segment: int  # 0-based, the index into the SMS's provider_ids
-    submitted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class SeenSms:
-    id: str  # the external id the router stores the message under
-    done: bool
-
-
-class MongoSmsRepository:
+class MongoSmsRepository:  # channels.sms.records.SmsRepository
     def __init__(self, db: Database) -> None:
         self._out = db["sms_outbound"]
         self._seen = db["sms_inbound"]

@@ -3,30 +3,22 @@ question went to (a phone number for SMS, "<appid>:<openid>" for WeChat)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from channels.surveys import OpenSurvey
 from mongo.client import Database
 
 
-@dataclass(frozen=True, slots=True)
-class OpenSurvey:
-    case_number: str
-    sent_at: datetime
-    answer: str | None  # set when this very reply (same key) was already recorded
-
-
 class MongoSurveyRepository:
-    def __init__(self, db: Database, channel: str) -> None:
+    def __init__(self, db: Database) -> None:
         self._col = db["revisit_surveys"]
-        self._channel = channel
 
-    async def open(self, case_number: str, address: str, at: datetime) -> None:
+    async def open(self, channel: str, case_number: str, address: str, at: datetime) -> None:
         await self._col.update_one(
-            {"_id": f"{self._channel}:{case_number}"},
+            {"_id": f"{channel}:{case_number}"},
             {
                 "$set": {
-                    "channel": self._channel,
+                    "channel": channel,
                     "case_number": case_number,
                     "address": address,
                     "sent_at": at,
@@ -38,12 +30,14 @@ class MongoSurveyRepository:
             upsert=True,
         )
 
-    async def latest(self, address: str, since: datetime, key: str) -> OpenSurvey | None:
+    async def latest(
+        self, channel: str, address: str, since: datetime, key: str
+    ) -> OpenSurvey | None:
         """The newest survey sent to address since `since` that is unanswered, or that this
         same reply (key: the inbound message's id) already answered: a redelivery."""
         doc = await self._col.find_one(
             {
-                "channel": self._channel,
+                "channel": channel,
                 "address": address,
                 "sent_at": {"$gte": since},
                 "$or": [{"answer": None}, {"answer_key": key}],
@@ -52,9 +46,11 @@ class MongoSurveyRepository:
         )
         return OpenSurvey(doc["case_number"], doc["sent_at"], doc["answer"]) if doc else None
 
-    async def answer(self, case_number: str, answer: str, at: datetime, key: str) -> bool:
+    async def answer(
+        self, channel: str, case_number: str, answer: str, at: datetime, key: str
+    ) -> bool:
         result = await self._col.update_one(
-            {"_id": f"{self._channel}:{case_number}", "answer": None},
+            {"_id": f"{channel}:{case_number}", "answer": None},
             {"$set": {"answer": answer, "answered_at": at, "answer_key": key}},
         )
         return result.modified_count == 1

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from channels.webchat.records import TranscriptRequest
 from mongo.client import Database
-
-
-@dataclass(frozen=True, slots=True)
-class TranscriptRequest:
-    id: str
-    conversation_id: str
-    visitor: str
-    email: str  # lower case, or ""
-    phone: str  # E.164, or ""
-    at: datetime
 
 
 class MongoTranscriptRequestRepository:

@@ -5,27 +5,11 @@ those). The bytes themselves live on disk (channels/webchat/uploads.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from channels.webchat.records import Upload, UploadUsage
 from mongo.client import Database
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    id: str
-    visitor: str  # the web visitor id, or "telegram:<user id>"
-    name: str
-    mime: str
-    size: int
-    conversations: tuple[str, ...] = ()  # where the uploader sent it
-
-
-@dataclass(frozen=True, slots=True)
-class UploadUsage:
-    files: int
-    bytes: int
 
 
 class MongoUploadRepository:

@@ -4,26 +4,13 @@ Only a keyed hash of each code is stored (channels/webchat/verification.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
 
+from channels.webchat.records import Verification
 from mongo.client import Database
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    id: str
-    visitor: str
-    kind: str  # phone, email
-    to: str  # E.164, or a lower-case e-mail address
-    code_hash: str
-    created_at: datetime
-    expires_at: datetime
-    attempts: int = 0
-    verified_at: datetime | None = None
 
 
 class MongoVerificationRepository:

@@ -35,12 +35,13 @@ class PresenceLog(Protocol):
         ...
 
 
-class AgentDesk(TransferDesk):
+class AgentDesk:
     def __init__(self, router: Router, agents: AgentRepository, presence_log: PresenceLog) -> None:
         self.router = router
         self._agents_repo = agents
         self._presence_log = presence_log
         self._agents: dict[str, Agent] = {}
+        self._transfers = TransferDesk(router, self)
         router.acd.bind(self)
         router.acd.signed_out_listeners.append(self._record_signed_out)
 
@@ -52,7 +53,7 @@ class AgentDesk(TransferDesk):
         if conv is None:
             return False
         name = self._agents[agent].name if agent in self._agents else agent
-        await self._tell_customer(
+        await self.tell_customer(
             conv, replies.ASSIGNED.format(agent=name), key=f"assigned:{agent}:{entry.seq}"
         )
         return True
@@ -73,7 +74,7 @@ class AgentDesk(TransferDesk):
         )
         r.agent_answered(conv.id)
         if reason in ("no_reply", "disconnected"):
-            await self._tell_customer(
+            await self.tell_customer(
                 conv, "正在为您转接其他客服，请稍候。", key=f"requeued:{entry.seq}:{reason}"
             )
 
@@ -138,7 +139,7 @@ class AgentDesk(TransferDesk):
         self, login: str, conversation_id: str, text: str, client_id: str
     ) -> StoredMessage | None:
         """Send text to the customer. client_id makes a retried send a no-op (returns None)."""
-        conv = await self._serving(login, conversation_id)
+        conv = await self.serving_conversation(login, conversation_id)
         text = _clean(text, self.router.config.max_text_chars)
         self.router.agent_answered(conv.id)
         stored = await self.router.outbox.send(
@@ -161,7 +162,7 @@ class AgentDesk(TransferDesk):
         """An internal note (agents only); a supervisor's whisper is a note to the agent."""
         conv = await self.router.book.get(conversation_id)
         if whisper:
-            self._require(login, Role.SUPERVISOR)
+            self.require_role(login, Role.SUPERVISOR)
         elif not self._may_act(login, conv):
             raise NotAllowed(f"{login} does not serve conversation {conversation_id}")
         text = _clean(text, self.router.config.max_text_chars)
@@ -186,7 +187,7 @@ class AgentDesk(TransferDesk):
 
     async def end(self, login: str, conversation_id: str) -> Conversation:
         """The talk is over; the agent writes notes (wrap-up), then closes."""
-        conv = await self._serving(login, conversation_id)
+        conv = await self.serving_conversation(login, conversation_id)
         conv = await self.router.book.put(
             replace(conv, state=ConversationState.WRAP_UP, updated_at=self.router.clock.now())
         )
@@ -205,7 +206,7 @@ class AgentDesk(TransferDesk):
         if not waiting and not self._may_act(login, conv):
             raise NotAllowed(f"{login} does not serve conversation {conversation_id}")
         if waiting:
-            self._require(login, Role.SUPERVISOR)
+            self.require_role(login, Role.SUPERVISOR)
             self.router.acd.withdraw(conversation_id, "closed")
         return await self._close(conv, login, wrap_up_code)
 
@@ -243,8 +244,33 @@ class AgentDesk(TransferDesk):
             await self.router.acd.release(agent, conv.id)
         self.router.bus.publish(ConversationClosed(now, conv.id, agent))
         if login is not None and code != "customer_left":
-            await self._tell_customer(closed, replies.CLOSED, key=f"closed:{now.isoformat()}")
+            await self.tell_customer(closed, replies.CLOSED, key=f"closed:{now.isoformat()}")
         return closed
+
+    # ---------------------------------------------------------------- transfers
+
+    async def transfer_to_agent(
+        self, login: str, conversation_id: str, target: str, note: str = ""
+    ) -> Conversation:
+        return await self._transfers.transfer_to_agent(login, conversation_id, target, note)
+
+    async def transfer_to_queue(
+        self, login: str, conversation_id: str, queue: str, note: str = ""
+    ) -> Conversation:
+        return await self._transfers.transfer_to_queue(login, conversation_id, queue, note)
+
+    async def invite(self, login: str, conversation_id: str, expert: str) -> Conversation:
+        return await self._transfers.invite(login, conversation_id, expert)
+
+    async def leave(self, login: str, conversation_id: str) -> Conversation:
+        return await self._transfers.leave(login, conversation_id)
+
+    async def take_over(self, supervisor: str, conversation_id: str) -> Conversation:
+        return await self._transfers.take_over(supervisor, conversation_id)
+
+    async def hand_back(self, login: str, conversation_id: str) -> Conversation:
+        """The agent returns the customer to the bot."""
+        return await self._transfers.hand_back(login, conversation_id)
 
     # ---------------------------------------------------------------- restart
 
@@ -258,12 +284,12 @@ class AgentDesk(TransferDesk):
         router.acd.restore([entry_for(c) for c in waiting])
         serving = await router.book.in_states(WITH_AGENT)
         for conv in serving:
-            if conv.agent and router.acd.presence.seat(conv.agent) is not None:
+            if conv.agent and router.acd.seat(conv.agent) is not None:
                 router.acd.attach(conv.agent, entry_for(conv))
         serving_agents = {c.agent for c in serving if c.agent}
         resumed = 0
         for login in sorted(self._agents):
-            if router.acd.presence.seat(login) is None:
+            if router.acd.seat(login) is None:
                 continue
             last = await self._presence_log.last(login)
             if last is not None and last != AgentStatus.OFFLINE.value:
@@ -282,7 +308,9 @@ class AgentDesk(TransferDesk):
 
     # ---------------------------------------------------------------- helpers
 
-    async def _serving(self, login: str, conversation_id: str) -> Conversation:
+    async def serving_conversation(self, login: str, conversation_id: str) -> Conversation:
+        """The conversation, if it is with an agent and login serves it (or supervises);
+        Conflict or NotAllowed otherwise."""
         conv = await self.router.book.get(conversation_id)
         if conv.state not in WITH_AGENT:
             raise Conflict(
@@ -296,11 +324,13 @@ class AgentDesk(TransferDesk):
         agent = self.agent(login)
         return login == conv.agent or login in conv.participants or agent.has_role(Role.SUPERVISOR)
 
-    def _require(self, login: str, role: Role) -> None:
+    def require_role(self, login: str, role: Role) -> None:
+        """NotAllowed unless login is an active agent holding role."""
         if not self.agent(login).has_role(role):
             raise NotAllowed(f"{login} needs the {role.value} role")
 
-    async def _tell_customer(self, conv: Conversation, text: str, *, key: str) -> None:
+    async def tell_customer(self, conv: Conversation, text: str, *, key: str) -> None:
+        """A system notice to the customer, sent once per key (and shown to the agents)."""
         stored = await self.router.outbox.send(
             conv,
             text,

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from primitives.clock import Clock
+from routing.acd import Strategy
 from routing.agents import Agent
 from routing.config import QueueConfig, RoutingConfig
 from routing.conversation_model import Media
@@ -28,7 +29,7 @@ from routing.events import (
     EventBus,
     QueueChanged,
 )
-from routing.offers import Offer, OfferDesk
+from routing.offers import OfferDesk
 from routing.presence import AgentSeat, AgentStatus, Presence
 from routing.queue_stats import QueueStats
 from routing.timers import Scheduler
@@ -49,7 +50,7 @@ class AssignmentLog(Protocol):
         ...
 
 
-class Acd(OfferDesk):
+class Acd:
     def __init__(
         self,
         config: RoutingConfig,
@@ -69,7 +70,15 @@ class Acd(OfferDesk):
         self._record: AssignmentLog = record or _Unbound()
         self._bus = bus
         self._rng = rng or random.Random()
-        self._offers: dict[str, Offer] = {}
+        self.offers = OfferDesk(
+            config,
+            presence,
+            clock,
+            scheduler,
+            bus,
+            commit=self._commit,
+            back_in_line=self._back_in_line,
+        )
         self._serving: dict[str, QueueEntry] = {}
         self.queue_listeners: list[
             Callable[[str], None]
@@ -103,9 +112,8 @@ class Acd(OfferDesk):
     def withdraw(self, conversation_id: str, reason: str = "customer_left") -> QueueEntry | None:
         """Take a conversation out of line (closed, back to the bot, transferred away)."""
         self._timers.cancel(f"overflow:{conversation_id}")
-        offer = self._offers.pop(conversation_id, None)
+        offer = self.offers.withdraw(conversation_id, reason)
         if offer is not None:
-            self._withdraw_offer(offer, reason)
             return offer.entry
         for queue in self.queues.values():
             entry = queue.remove(conversation_id)
@@ -115,7 +123,7 @@ class Acd(OfferDesk):
         return None
 
     def waiting_entry(self, conversation_id: str) -> QueueEntry | None:
-        offer = self._offers.get(conversation_id)
+        offer = self.offers.get(conversation_id)
         if offer is not None:
             return offer.entry
         return next(
@@ -150,8 +158,8 @@ class Acd(OfferDesk):
             seat.consecutive_missed = 0
         else:
             self._timers.cancel(f"wrapup:{login}")
-            for cid in [c for c, o in self._offers.items() if login in o.agents]:
-                await self._drop_offer_for(login, cid, "declined")
+            for cid in self.offers.offered_to(login):
+                await self.offers.drop_for(login, cid, "declined")
         self._bus.publish(AgentStatusChanged(now, login, status.value, seat.load))
         await self.dispatch()
         return seat
@@ -163,8 +171,8 @@ class Acd(OfferDesk):
         seat.connected = False
         if self.stopping:
             return
-        for cid in [c for c, o in self._offers.items() if login in o.agents]:
-            await self._drop_offer_for(login, cid, "declined")
+        for cid in self.offers.offered_to(login):
+            await self.offers.drop_for(login, cid, "declined")
         when = self._clock.now() + timedelta(seconds=self.config.disconnect_grace_s)
         self._timers.call_at(when, f"disconnect:{login}", lambda: self._disconnected(login))
 
@@ -251,6 +259,45 @@ class Acd(OfferDesk):
         seat.chats.discard(conversation_id)
         seat.calls.discard(conversation_id)
         return self._serving.pop(conversation_id, None)
+
+    # ---------------------------------------------------------------- offers
+
+    async def accept(self, login: str, conversation_id: str) -> bool:
+        """An agent accepts an offer. False if it is gone (taken by another, timed out)."""
+        return await self.offers.accept(login, conversation_id)
+
+    async def decline(self, login: str, conversation_id: str) -> None:
+        await self.offers.drop_for(login, conversation_id, "declined")
+
+    async def pick(self, login: str, conversation_id: str) -> bool:
+        """Manual selection from the shared list: the agent takes a waiting conversation."""
+        seat = self._seat(login)
+        entry = self.waiting_entry(conversation_id)
+        if entry is None or conversation_id in self.offers:
+            return False
+        if not any(entry.accepts_skill(s) for s in seat.skills) or not seat.can_take(entry.media):
+            return False
+        self.queues[entry.queue].remove(conversation_id)
+        self._timers.cancel(f"overflow:{conversation_id}")
+        seat.offers[conversation_id] = entry.media
+        ok = await self._commit(entry, seat)
+        self._publish_queue(entry.queue)
+        return ok
+
+    async def _start(self, entry: QueueEntry, seats: list[AgentSeat]) -> None:
+        cfg = self.config.queues[entry.queue]
+        self._timers.cancel(f"overflow:{entry.conversation_id}")
+        if cfg.auto_accept and len(seats) == 1:
+            await self._commit(entry, seats[0])
+            self._publish_queue(entry.queue)
+            return
+        self.offers.make(entry, seats, cfg.offer_timeout_s)
+        self._publish_queue(entry.queue)
+
+    async def _back_in_line(self, entry: QueueEntry) -> None:
+        """An offer lapsed (declined by all, timed out): the entry waits again."""
+        self.queues[entry.queue].add(entry)
+        await self.dispatch()
 
     # ---------------------------------------------------------------- dispatch
 
@@ -362,11 +409,45 @@ class Acd(OfferDesk):
     def queue_configs(self) -> dict[str, QueueConfig]:
         return dict(self.config.queues)
 
-    def _seat(self, login: str) -> AgentSeat:
+    def serves_queue(self, login: str, queue: str) -> bool:
+        """The agent holds the queue's skill, or one it was widened to."""
         seat = self.presence.seat(login)
-        if seat is None:
-            raise KeyError(f"agent {login} is not registered")
-        return seat
+        cfg = self.config.queues.get(queue)
+        if seat is None or cfg is None:
+            return False
+        return queue in seat.skills or any(s in seat.skills for s in cfg.widen_skills)
+
+    def is_manual(self, queue: str) -> bool:
+        """Agents pick the queue's conversations from the shared list (no offers)."""
+        cfg = self.config.queues.get(queue)
+        return cfg is not None and cfg.strategy is Strategy.MANUAL
+
+    def waiting_in_order(self, queue: str, now: datetime) -> Iterator[QueueEntry]:
+        """The queue's waiting entries in service order at now (lazily: do not await between
+        steps if the order must hold)."""
+        return self.queues[queue].ordered(now)
+
+    def waiting_entries(self, queue: str) -> list[QueueEntry]:
+        """The queue's waiting entries (offered ones excluded), in no particular order."""
+        return list(self.queues[queue])
+
+    def waiting_count(self, queue: str) -> int:
+        return len(self.queues[queue])
+
+    def answered_count(self, queue: str) -> int:
+        """Conversations of the queue answered since the start."""
+        return self.stats.answered.get(queue, 0)
+
+    def service_level(self, queue: str) -> float | None:
+        """Share answered within the queue's service level; None before the first answer."""
+        return self.stats.service_level(queue)
+
+    def longest_answered_wait_s(self) -> float:
+        """The longest any answered conversation waited, every queue, since the start."""
+        return self.stats.longest_answered_wait_s
+
+    def _seat(self, login: str) -> AgentSeat:
+        return self.presence.registered(login)
 
 
 class _Unbound:

@@ -109,6 +109,19 @@ class SupervisorAlert(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CaseAlertRaised(Event):
+    """A case deadline near or gone (cases/reminders.py): for supervisors, the agent who filed
+    it and the staff of its department."""
+
+    kind: str  # due_soon, overdue, sign_off_late, supervise_due, todo_due
+    label: str  # zh-CN
+    case_number: str
+    title: str
+    created_by: str = ""
+    department: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class QueueChanged(Event):
     queue: str
     waiting: int

@@ -1,5 +1,6 @@
 """Outbound messages that are not a synchronous reply: stored as pending, then delivered
-through the channel's sender, retried with backoff, and marked sent or failed.
+through the channel's sender, retried with backoff, and marked sent or failed (the queue of
+primitives.delivery over the message repository).
 
 Bot replies that go back in the same HTTP response (REST channel, WeChat passive reply) do
 not pass through here: they are stored once, already sent.
@@ -7,15 +8,14 @@ not pass through here: they are stored once, already sent.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from primitives.clock import Clock
+from primitives.delivery import DEFAULT_BACKOFF_S, DeliveryFailed, DeliveryQueue
 from primitives.errors import NotFound
-from primitives.tasks import BackgroundTasks
 from routing.conversation_model import Conversation
 from routing.messages import (
     DeliveryState,
@@ -24,6 +24,8 @@ from routing.messages import (
     SenderKind,
     StoredMessage,
 )
+
+__all__ = ["ChannelSender", "DeliveryFailed", "OutboundMessage", "Outbox"]
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +55,6 @@ def _is_chinese(reason: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in reason)
 
 
-class DeliveryFailed(Exception):
-    """A send that did not go through. retryable=False: retrying cannot help (e.g. WeChat's
-    48-hour window has closed); the message is marked failed at once."""
-
-    def __init__(self, reason: str, *, retryable: bool = True) -> None:
-        super().__init__(reason)
-        self.retryable = retryable
-
-
 class ConversationLookup(Protocol):
     async def get(self, conversation_id: str) -> Conversation: ...
 
@@ -72,21 +65,84 @@ class ChannelSender(Protocol):
         ...
 
 
+FailureListener = Callable[[OutboundMessage, str], Awaitable[None]]
+
+
+class _Replies:
+    """The outbox's DeliveryStore: messages in the message repository, whose delivery state
+    is the record; the conversation says where a resumed one goes."""
+
+    def __init__(self, messages: MessageRepository, listeners: list[FailureListener]) -> None:
+        self._messages = messages
+        self._listeners = listeners
+        self.conversations: ConversationLookup | None = None
+
+    async def pending(self) -> list[OutboundMessage]:
+        if self.conversations is None:
+            return []
+        found: list[OutboundMessage] = []
+        for stored in await self._messages.pending_outbound():
+            if stored.conversation_id is None:
+                continue
+            try:
+                conv = await self.conversations.get(stored.conversation_id)
+            except NotFound:  # nowhere to deliver it: say so on the message
+                await self._messages.set_delivery(
+                    stored.id, DeliveryState.FAILED, "conversation not found"
+                )
+                continue
+            meta = dict(stored.meta)
+            found.append(
+                OutboundMessage(
+                    stored.id,
+                    conv.id,
+                    stored.channel,
+                    conv.account,
+                    conv.reply_to,
+                    stored.text,
+                    stored.sender,
+                    meta.get("sender_name", ""),
+                    tuple(b for b in meta.get("quick_replies", "").split("\n") if b),
+                    stored.kind,
+                    stored.meta,
+                )
+            )
+        return found
+
+    async def mark_sent(self, out: OutboundMessage, result: None, attempts: int) -> None:
+        await self._messages.set_delivery(out.message_id, DeliveryState.SENT)
+
+    async def mark_failed(self, out: OutboundMessage, reason: str, attempts: int) -> None:
+        shown = reason if _is_chinese(reason) else SEND_FAILED
+        await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, shown)
+        for listener in self._listeners:
+            try:
+                await listener(out, shown)
+            except Exception:  # a listener must not undo the record of the failure
+                log.exception("outbox.failure_listener", extra={"msg_id": out.message_id})
+
+
 class Outbox:
     def __init__(
         self,
         messages: MessageRepository,
         clock: Clock,
         *,
-        backoff_s: Sequence[float] = (1, 2, 5, 15, 60),
+        backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
     ) -> None:
         self._messages = messages
         self._clock = clock
-        self._backoff = tuple(backoff_s)
         self._senders: dict[str, ChannelSender] = {}
-        self._tasks = BackgroundTasks()
         # Told of every message that failed for good (the router shows it to the agents).
-        self.failure_listeners: list[Callable[[OutboundMessage, str], Awaitable[None]]] = []
+        self.failure_listeners: list[FailureListener] = []
+        self._store = _Replies(messages, self.failure_listeners)
+        self._queue: DeliveryQueue[OutboundMessage, None] = DeliveryQueue(
+            self._store,
+            self._send_once,
+            key=lambda out: out.message_id,
+            name="outbox",
+            backoff_s=backoff_s,
+        )
 
     def register(self, channel: str, sender: ChannelSender) -> None:
         self._senders[channel] = sender
@@ -136,95 +192,36 @@ class Outbox:
             quick_replies,
             meta=meta,
         )
-        self._spawn(out)
+        self._queue.submit(out)
         return stored
 
-    def _spawn(self, out: OutboundMessage) -> None:
-        self._tasks.spawn(self._deliver(out))
-
-    async def _deliver(self, out: OutboundMessage) -> None:
+    async def _send_once(self, out: OutboundMessage, attempt: int) -> None:
         sender = self._senders.get(out.channel)
         if sender is None:
             log.warning(
                 "outbox.no_sender", extra={"channel": out.channel, "msg_id": out.message_id}
             )
-            await self._failed(out, NO_SENDER)
-            return
-        error = ""
-        for attempt, delay in enumerate((0.0, *self._backoff)):
-            if delay:
-                await asyncio.sleep(delay)
-            try:
-                await sender.send(out)
-            except DeliveryFailed as e:
-                error = str(e)
-                log.info(
-                    "outbox.retry",
-                    extra={"msg_id": out.message_id, "attempt": attempt + 1, "reason": error},
-                )
-                if not e.retryable:
-                    break
-                continue
-            except Exception as e:  # a sender bug must not lose the message silently
-                error = f"{type(e).__name__}: {e}"
-                log.exception("outbox.sender_error", extra={"msg_id": out.message_id})
-                continue
-            await self._messages.set_delivery(out.message_id, DeliveryState.SENT)
-            return
-        log.warning("outbox.failed", extra={"msg_id": out.message_id, "channel": out.channel})
-        await self._failed(out, error if _is_chinese(error) else SEND_FAILED)
-
-    async def _failed(self, out: OutboundMessage, reason: str) -> None:
-        await self._messages.set_delivery(out.message_id, DeliveryState.FAILED, reason)
-        for listener in self.failure_listeners:
-            try:
-                await listener(out, reason)
-            except Exception:  # a listener must not undo the record of the failure
-                log.exception("outbox.failure_listener", extra={"msg_id": out.message_id})
+            raise DeliveryFailed(NO_SENDER, retryable=False)
+        await sender.send(out)
 
     def deliver(self, pending: Sequence[OutboundMessage]) -> None:
         """Deliver messages already stored as pending, in the background (a WeChat answer
         that missed the passive-reply window: stored as sent in band, then set pending)."""
         for out in pending:
-            self._spawn(out)
+            self._queue.submit(out)
 
     async def resume(self, conversations: ConversationLookup) -> int:
-        """After a restart: deliver what was stored but never handed to its channel (the
-        conversation says where to). Returns how many."""
-        pending = await self._messages.pending_outbound()
-        for stored in pending:
-            if stored.conversation_id is None:
-                continue
-            try:
-                conv = await conversations.get(stored.conversation_id)
-            except NotFound:  # nowhere to deliver it: say so on the message
-                await self._messages.set_delivery(
-                    stored.id, DeliveryState.FAILED, "conversation not found"
-                )
-                continue
-            meta = dict(stored.meta)
-            self._spawn(
-                OutboundMessage(
-                    stored.id,
-                    conv.id,
-                    stored.channel,
-                    conv.account,
-                    conv.reply_to,
-                    stored.text,
-                    stored.sender,
-                    meta.get("sender_name", ""),
-                    tuple(b for b in meta.get("quick_replies", "").split("\n") if b),
-                    stored.kind,
-                    stored.meta,
-                )
-            )
-        if pending:
-            log.info("outbox.resumed", extra={"messages": len(pending)})
-        return len(pending)
+        """After a restart: deliver every message stored but never handed to its channel
+        (the conversation says where to). Returns how many."""
+        self._store.conversations = conversations
+        resumed = await self._queue.resume()
+        if resumed:
+            log.info("outbox.resumed", extra={"messages": resumed})
+        return resumed
 
     async def drain(self) -> None:
         """Wait for deliveries under way (tests, shutdown)."""
-        await self._tasks.drain()
+        await self._queue.drain()
 
     async def close(self) -> None:
-        await self._tasks.cancel()
+        await self._queue.close()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from cases.desk import CaseDesk
 from cases.model import CaseType, NewCase
+from primitives.clock import Clock
 from primitives.local_time import local_time
 from primitives.phone import PhoneNumber
 from routing import replies
+from routing.config import RoutingConfig
 from routing.conversation_model import Conversation
 from routing.customers import Customer, IdentityKind
 from routing.messages import StoredMessage
-
-if TYPE_CHECKING:
-    from routing.router import Router
 
 _LEAVE_WORDS = ("留言", "留个言")
 _CALLBACK_WORDS = ("回电", "预约回电", "回拨", "打给我")
@@ -24,12 +23,24 @@ CALLBACK_QUEUE = "callback"
 Outcome = tuple[Conversation, str, tuple[str, ...]]
 
 
+class DialogRouter(Protocol):
+    """What the dialogs need from the router that hands them a message."""
+
+    @property
+    def config(self) -> RoutingConfig: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def save_conversation(self, conversation: Conversation) -> Conversation: ...
+
+
 class PendingDialogs:
     def __init__(self, cases: CaseDesk) -> None:
         self._cases = cases
 
     async def handle(
-        self, router: Router, conv: Conversation, customer: Customer, inbound: StoredMessage
+        self, router: DialogRouter, conv: Conversation, customer: Customer, inbound: StoredMessage
     ) -> Outcome | None:
         """The reply for a message that answers a pending question; None when the customer
         moved on (the bot then handles the message as usual)."""
@@ -67,7 +78,11 @@ class PendingDialogs:
         return None
 
     async def _callback(
-        self, router: Router, conv: Conversation, customer: Customer, phone: PhoneNumber | None
+        self,
+        router: DialogRouter,
+        conv: Conversation,
+        customer: Customer,
+        phone: PhoneNumber | None,
     ) -> Outcome:
         number = phone.e164 if phone else _phone_of(customer)
         if number is None:
@@ -95,8 +110,10 @@ class PendingDialogs:
         return await _set(router, conv, ""), text, ()
 
 
-async def _set(router: Router, conv: Conversation, pending: str) -> Conversation:
-    return await router.book.put(replace(conv, pending=pending, updated_at=router.clock.now()))
+async def _set(router: DialogRouter, conv: Conversation, pending: str) -> Conversation:
+    return await router.save_conversation(
+        replace(conv, pending=pending, updated_at=router.clock.now())
+    )
 
 
 def _phone_of(customer: Customer) -> str | None:

@@ -74,6 +74,13 @@ class Presence:
     def seat(self, login: str) -> AgentSeat | None:
         return self.seats.get(login)
 
+    def registered(self, login: str) -> AgentSeat:
+        """The agent's seat; KeyError when the agent was never registered."""
+        seat = self.seats.get(login)
+        if seat is None:
+            raise KeyError(f"agent {login} is not registered")
+        return seat
+
     def register(self, agent: Agent) -> AgentSeat:
         """Add or refresh an agent's seat (skills and capacity), keeping live state."""
         seat = self.seats.get(agent.login)

@@ -30,7 +30,7 @@ from routing.conversation_model import (
     ConversationState,
     Priority,
 )
-from routing.customers import Customer, CustomerRepository
+from routing.customers import Customer, CustomerRepository, IdentityKind
 from routing.events import (
     ConversationQueued,
     EventBus,
@@ -247,7 +247,10 @@ class Router:
 
     async def _bot_reply(self, conv: Conversation, customer: Customer, answer: BotAnswer) -> Say:
         if answer.intent == "query_case_status" and self.case_status is not None:
-            text = await self.case_status.describe(customer.id, answer.entity("case_no"))
+            phone = customer.identity(IdentityKind.PHONE)
+            text = await self.case_status.describe(
+                customer.id, answer.entity("case_no"), phone=phone.value if phone else None
+            )
             return Say(text, answer)
         if answer.decision is KbDecision.ANSWER:
             return Say(answer.text, answer, (replies.HUMAN_BUTTON,))

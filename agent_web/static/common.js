@@ -103,6 +103,20 @@ export async function api(method, path, body) {
   return data;
 }
 
+// A file upload (multipart, one "file" field) with the CSRF token; answers as api() does.
+export async function upload(path, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const resp = await fetch(path, {
+    method: "POST", headers: { Accept: "application/json", "X-CSRF-Token": csrfToken },
+    credentials: "same-origin", body: form,
+  });
+  let data = null;
+  try { data = await resp.json(); } catch (_) { data = null; }
+  if (!resp.ok) throw new ApiError(resp.status, data);
+  return data;
+}
+
 // Who is signed in; remembers the CSRF token for later calls.
 export async function signIn() {
   const me = await api("GET", "/api/v1/auth/me");
@@ -242,4 +256,21 @@ export function debounce(fn, ms) {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+}
+
+// A case deadline near or gone (签收超时, 即将超期, 已超期, 督办到期, 待办提醒): a lasting notice
+// with a link to the case, a sound and a desktop notification.
+export function showCaseAlert(event) {
+  let box = $("#case-alerts");
+  if (!box) {
+    box = h("ul", { id: "case-alerts", class: "case-alerts", testid: "case-alerts", role: "status" });
+    document.body.append(box);
+  }
+  const item = h("li", { class: `case-alert case-alert-${event.kind}`, testid: "case-alert", dataset: { kind: event.kind, case: event.case } },
+    h("strong", {}, `${event.label}：`),
+    h("a", { href: `/cases/${encodeURIComponent(event.case)}` }, `工单${event.case}`),
+    `（${event.title}）`, " ",
+    h("button", { type: "button", onclick: () => item.remove() }, "知道了"));
+  box.append(item);
+  notify(event.label, `工单${event.case}：${event.title}`);
 }

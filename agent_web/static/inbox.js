@@ -1,8 +1,5 @@
 // The unified inbox: lists (offers, my conversations, waiting), presence, the live feed.
-import {
-  $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtWait, h, hasRole, label,
-  logout, notificationButton, notify, signIn, tagBadges, toast,
-} from "/static/agent/common.js";
+import { $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtWait, h, hasRole, label, logout, notificationButton, notify, showCaseAlert, signIn, tagBadges, toast } from "/static/agent/common.js";
 import { initCaseForm } from "/static/agent/casefile.js";
 import { initComposer } from "/static/agent/composer.js";
 import {
@@ -42,7 +39,12 @@ async function start() {
     light.textContent = up ? "已连接" : "重连中…";
     if (up) state.refresh();
   });
+  // /?conversation=<id>: opened from a case page; stays open until another is chosen
+  state.requested = new URLSearchParams(location.search).get("conversation");
   await loadInbox();
+  if (state.requested && !(state.selected && state.selected.id === state.requested)) {
+    openConversation(state.requested);
+  }
   setInterval(tickCountdowns, 1000);
 }
 
@@ -77,8 +79,10 @@ const loadWaiting = debounce(async () => {
 // The screen pop: open a new assignment, or preview a new offer, when nothing is open.
 function autoOpen() {
   const selected = state.selected && state.selected.id;
-  const stillRelevant = selected && (state.conversations.some((c) => c.id === selected)
+  const stillRelevant = selected && (selected === state.requested
+    || state.conversations.some((c) => c.id === selected)
     || state.offers.some((o) => o.conversation_id === selected));
+  if (state.requested && !selected) return; // the requested one opens after the first load
   if (stillRelevant) {
     refreshSelected();
     return;
@@ -245,6 +249,9 @@ function onEvent(event) {
       break;
     case "alert":
       showAlert(event);
+      break;
+    case "case_alert":
+      showCaseAlert(event);
       break;
     default:
       break;

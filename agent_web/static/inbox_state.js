@@ -11,6 +11,7 @@ export const state = {
   previews: new Map(), // conversation id -> last message text seen live
   socket: null,
   refresh: null, // () => re-read the inbox (set by inbox.js)
+  requested: null, // conversation id from /?conversation=… (a case page's link)
 };
 
 export const isMine = (conv) =>

@@ -1,8 +1,5 @@
 // The supervisors' board: queues, agents, conversations; monitor one live, whisper, take over.
-import {
-  $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtTime, fmtWait, h, hasRole,
-  label, logout, notificationButton, notify, signIn, tagBadges, toast,
-} from "/static/agent/common.js";
+import { $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtTime, fmtWait, h, hasRole, label, logout, notificationButton, notify, showCaseAlert, signIn, tagBadges, toast } from "/static/agent/common.js";
 
 let me = null;
 let socket = null;
@@ -18,7 +15,7 @@ async function start() {
   notificationButton($("#enable-notify"));
   $("#whisper-form").addEventListener("submit", (e) => { e.preventDefault(); whisper(); });
   $("#take-over").addEventListener("click", takeOver);
-  await Promise.all([loadBoard(), loadConversations()]);
+  await Promise.all([loadBoard(), loadConversations(), loadCaseBoard()]);
   socket = connectSocket(onEvent, (up) => {
     const light = $("#ws-state");
     light.dataset.connected = String(up);
@@ -26,6 +23,34 @@ async function start() {
     if (up) refresh();
   });
   setInterval(loadBoard, 15000); // waits grow without events
+  setInterval(loadCaseBoard, 60000); // deadlines pass without events
+}
+
+// The wallboard's case counters; each opens its list in the workbench.
+const CASE_COUNTERS = [
+  ["open", "在办", "all", false], ["overdue", "超期", "overdue", true],
+  ["due_today", "今日到期", "all", true], ["awaiting_audit", "待审核", "audit", true],
+  ["sign_off_late", "签收超时", "sign_off_late", true], ["to_revisit", "待回访", "to_revisit", false],
+];
+
+async function loadCaseBoard() {
+  let board;
+  try {
+    board = await api("GET", "/api/v1/supervisor/case-board");
+  } catch (err) {
+    $("#case-board-error").textContent = `工单概况暂不可用：${errorText(err)}`;
+    $("#case-board-error").hidden = false;
+    return;
+  }
+  $("#case-board-error").hidden = true;
+  clear($("#case-board")).append(...CASE_COUNTERS.map(([key, title, list, alarm]) => {
+    const value = Number(board[key] || 0);
+    return h("a", {
+      class: `counter${alarm && value > 0 ? " alarm" : ""}`, href: `/cases?list=${list}`,
+      testid: `case-counter-${key}`, dataset: { value: String(value) },
+    }, h("strong", {}, String(value)), title);
+  }));
+  $("#case-board-updated").textContent = `更新于 ${fmtTime(new Date().toISOString())}`;
 }
 
 const refresh = debounce(() => { loadBoard(); loadConversations(); }, 250);
@@ -159,6 +184,10 @@ function onEvent(event) {
       " ", h("button", { type: "button", testid: "alert-monitor", onclick: () => monitor(event.conversation_id) }, "监听该会话"),
       h("button", { type: "button", onclick: () => { banner.hidden = true; } }, "知道了"));
     notify(event.kind === "emergency" ? "紧急求助告警" : "坐席请求协助", event.text);
+  }
+  if (event.type === "case_alert") {
+    showCaseAlert(event);
+    loadCaseBoard();
   }
   if (["queue", "queued", "assigned", "unassigned", "closed", "status", "offer", "offer_withdrawn"].includes(event.type)) {
     refresh();

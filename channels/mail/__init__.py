@@ -1,47 +1,33 @@
-"""Outbound e-mail (web-chat transcripts). install(app) adds it when SMTP_HOST is set;
-without it, e-mail requests are recorded and stay pending."""
+"""Outbound e-mail (web-chat transcripts). install(app, config) adds it when SMTP is
+configured; without it, e-mail requests are recorded and stay pending.
+
+The mail records come from REPO, which the composition root sets before the channel opens."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
-from agent_web.keys import CLOCK, DB, SETTINGS
+from agent_web.keys import CLOCK
+from channels.mail.config import MailConfig
+from channels.mail.keys import MAILER, REPO
 from channels.mail.outbox import MailOutbox
 from channels.mail.smtp import SmtpConfig, SmtpTransport
-from hub.settings import Settings
-from mongo.mail import MongoMailRepository
 
-MAILER = web.AppKey("mail_outbox", MailOutbox)
+__all__ = ["MAILER", "REPO", "MailConfig", "install"]
 
 
-def install(app: web.Application) -> None:
-    if app[SETTINGS].smtp_host:
-        app.cleanup_ctx.append(_open)
+def install(app: web.Application, config: MailConfig) -> None:
+    if config.smtp is not None:
+        app.cleanup_ctx.append(partial(_open, smtp=config.smtp, backoff_s=config.backoff_s))
 
 
-def smtp_config(settings: Settings) -> SmtpConfig:
-    assert settings.smtp_host is not None
-    password = settings.smtp_password
-    return SmtpConfig(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        security=settings.smtp_security,
-        username=settings.smtp_user,
-        password=password.get_secret_value() if password is not None else None,
-        sender=settings.smtp_from,
-    )
-
-
-async def _open(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    outbox = MailOutbox(
-        MongoMailRepository(app[DB]),
-        SmtpTransport(smtp_config(settings)),
-        app[CLOCK],
-        backoff_s=settings.hub_outbox_backoff_s,
-    )
+async def _open(
+    app: web.Application, *, smtp: SmtpConfig, backoff_s: tuple[float, ...]
+) -> AsyncIterator[None]:
+    outbox = MailOutbox(app[REPO], SmtpTransport(smtp), app[CLOCK], backoff_s=backoff_s)
     app[MAILER] = outbox
     await outbox.resume()
     yield

@@ -3,22 +3,21 @@ Message-ID per record so a mail resent after a crash can be recognised by the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Literal
 
 import aiosmtplib
 
-from mongo.mail import MailRecord
+from channels.mail.records import MailRecord
+from primitives.delivery import DeliveryFailed
 
 Security = Literal["starttls", "tls", "none"]
 
 
-class MailError(Exception):
-    def __init__(self, reason: str, *, retryable: bool) -> None:
-        super().__init__(reason)
-        self.retryable = retryable
+class MailError(DeliveryFailed):
+    """The SMTP server did not take the mail (reason, retryable: see DeliveryFailed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +26,7 @@ class SmtpConfig:
     port: int = 587
     security: Security = "starttls"  # starttls (587), tls (465), none (a local relay)
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     sender: str = "noreply@localhost"
     sender_name: str = "12345热线"
     timeout_s: float = 30.0

@@ -14,12 +14,10 @@ from aiohttp import web
 
 from agent_web.access import may_view
 from agent_web.auth import Caller, refusal, requires
-from agent_web.keys import CASES
+from agent_web.keys import ACD, CASES, ROUTER
 from cases.model import Case
-from channels.keys import ROUTING
 from channels.sms.keys import REPO
-from hub.routing_stack import RoutingStack
-from mongo.sms import SmsRecord
+from channels.sms.records import SmsRecord
 from primitives.phone import InvalidPhoneNumber, PhoneNumber, mask_digits
 from routing.agents import Role
 from routing.errors import ConversationNotFound
@@ -28,14 +26,14 @@ from routing.errors import ConversationNotFound
 @requires(Role.AGENT, Role.SUPERVISOR, Role.DEPARTMENT, Role.ADMIN)
 async def case_sms(request: web.Request, me: Caller) -> web.Response:
     case = await request.app[CASES].get(request.match_info["number"])  # CaseNotFound: 404
-    if not await may_read(request.app[ROUTING], me, case):
-        raise refusal(403, "forbidden", f"{me.login} may not read case {case.number}")
+    if not await may_read(request.app, me, case):
+        raise refusal(403, "forbidden", "您无权查看该工单的短信记录")
     records = await request.app[REPO].for_case(case.number)
     whole = me.has(Role.SUPERVISOR)  # admins hold every role
     return web.json_response({"sms": [_public(r, whole) for r in records]}, dumps=_dumps)
 
 
-async def may_read(stack: RoutingStack, caller: Caller, case: Case) -> bool:
+async def may_read(app: web.Application, caller: Caller, case: Case) -> bool:
     if caller.has(Role.SUPERVISOR):
         return True
     department = caller.agent.department
@@ -43,15 +41,16 @@ async def may_read(stack: RoutingStack, caller: Caller, case: Case) -> bool:
         return True
     if not caller.has(Role.AGENT):
         return False
-    if case.events and case.events[0].actor == caller.login:
+    opener = case.created_by or (case.events[0].actor if case.events else "")
+    if opener == caller.login:
         return True  # the agent who opened it
     if case.conversation_id is None:
         return False
     try:
-        conversation = await stack.router.book.get(case.conversation_id)
+        conversation = await app[ROUTER].conversation(case.conversation_id)
     except ConversationNotFound:
         return False
-    return await may_view(stack, caller, conversation)
+    return await may_view(app[ROUTER], app[ACD], caller, conversation)
 
 
 def _public(record: SmsRecord, whole_numbers: bool) -> dict[str, Any]:

@@ -13,12 +13,11 @@ from typing import Protocol
 import aiohttp
 
 from channels.sms.smpp_client import SmppClient, SmppError
+from primitives.delivery import DeliveryFailed
 
 
-class GatewayError(Exception):
-    def __init__(self, reason: str, *, retryable: bool = True) -> None:
-        super().__init__(reason)
-        self.retryable = retryable
+class GatewayError(DeliveryFailed):
+    """The provider did not take the SMS (reason, retryable: see DeliveryFailed)."""
 
 
 class SmsGateway(Protocol):

@@ -18,7 +18,7 @@ from channels.revisit import RevisitSurveys
 from channels.sms import pdu, texts
 from channels.sms.keywords import fold, is_opt_in, is_opt_out
 from channels.sms.outbound import SmsOutbound
-from mongo.sms import MongoSmsRepository
+from channels.sms.records import SmsRepository
 from primitives.clock import Clock
 from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import Identity, IdentityKind
@@ -34,7 +34,7 @@ MAX_TEXT = 2000
 class SmsInbox:
     def __init__(
         self,
-        repo: MongoSmsRepository,
+        repo: SmsRepository,
         router: Router,
         outbound: SmsOutbound,
         surveys: RevisitSurveys,

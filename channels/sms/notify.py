@@ -1,5 +1,6 @@
-"""Case progress by SMS (from the hotline manuals): the citizen at accepted, dispatched and
-completed (with the revisit question 1/2/3), the department when a case is dispatched to it.
+"""Case progress by SMS (from the hotline manuals): the citizen at accepted, dispatched,
+completed (with the revisit question 1/2/3) and closed, the department when a case is
+dispatched to it.
 Each notification is keyed by the case event, so replaying an event never sends it twice."""
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class CaseNotifier:
             )
             if sent and case.contact_phone:
                 await self._surveys.open(case.number, case.contact_phone)
+        elif event.action == "close":
+            await self._citizen(case, event.seq, "closed", texts.CLOSED.format(**_fields(case)))
 
     async def _citizen(self, case: Case, seq: int, purpose: str, text: str) -> bool:
         if not case.contact_phone:

@@ -1,5 +1,6 @@
 """Outbound SMS: stored (pending) before the gateway sees them, sent within the per-number
-rate, retried with backoff, and followed to the handset by delivery receipts.
+rate, retried with backoff (the queue of primitives.delivery over the SMS records), and
+followed to the handset by delivery receipts.
 
 A receipt names only the SMSC's message id, and an SMSC hands its ids out again after a
 restart. So each submit records which SMS its ids stand for (replacing an older SMS under the
@@ -12,15 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from channels.sms.gateway import GatewayError, SmsGateway
+from channels.sms.gateway import SmsGateway
 from channels.sms.limiter import PerNumberLimiter
 from channels.sms.pdu import Receipt, segments
-from mongo.sms import MongoSmsRepository, SmsRecord
+from channels.sms.records import SmsRecord, SmsRepository
 from primitives.clock import Clock
+from primitives.delivery import DEFAULT_BACKOFF_S, DeliveryQueue
 from primitives.ids import new_id
 from primitives.phone import mask_digits
 from primitives.tasks import BackgroundTasks
@@ -35,17 +37,41 @@ RECEIPT_VALIDITY = timedelta(days=3)
 _PURGE_EVERY = timedelta(hours=1)
 _IN_PROGRESS = frozenset({"ENROUTE", "ACCEPTD"})
 
+# What an accepted submit returns: the provider's id of each segment, and the receipts that
+# were held for those ids (segment -> stat).
+Accepted = tuple[list[str], dict[int, str]]
+
+
+class _Notifications:
+    """The SMS outbound's DeliveryStore: the SMS records, pending until the provider took
+    them; a taken one then awaits its receipts."""
+
+    def __init__(self, repo: SmsRepository, settle: Callable[[SmsRecord], Awaitable[None]]) -> None:
+        self._repo = repo
+        self._settle = settle
+
+    async def pending(self) -> list[SmsRecord]:
+        return await self._repo.pending()
+
+    async def mark_sent(self, record: SmsRecord, accepted: Accepted, attempts: int) -> None:
+        # the record says sent already (written with the ids, before a receipt may come)
+        ids, held = accepted
+        await self._settle(replace(record, state="sent", provider_ids=tuple(ids), receipts=held))
+
+    async def mark_failed(self, record: SmsRecord, reason: str, attempts: int) -> None:
+        await self._repo.mark(record.id, "failed", error=f"发送失败：{reason}", attempts=attempts)
+
 
 class SmsOutbound:
     def __init__(
         self,
-        repo: MongoSmsRepository,
+        repo: SmsRepository,
         gateway: SmsGateway,
         limiter: PerNumberLimiter,
         messages: MessageRepository,
         clock: Clock,
         *,
-        backoff_s: Sequence[float] = (1, 2, 5, 15, 60),
+        backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
         receipt_validity: timedelta = RECEIPT_VALIDITY,
     ) -> None:
         self._repo = repo
@@ -53,9 +79,15 @@ class SmsOutbound:
         self._limiter = limiter
         self._messages = messages
         self._clock = clock
-        self._backoff = tuple(backoff_s)
         self._validity = receipt_validity
-        self._tasks = BackgroundTasks()
+        self._queue: DeliveryQueue[SmsRecord, Accepted] = DeliveryQueue(
+            _Notifications(repo, self._settle),
+            self._submit_pending,
+            key=lambda record: record.id,
+            name="sms",
+            backoff_s=backoff_s,
+        )
+        self._tasks = BackgroundTasks()  # purges of expired SMSC ids
         # One future per submit from the gateway call until its ids are recorded.
         self._submitting: set[asyncio.Future[None]] = set()
         self._purged_at: datetime | None = None
@@ -86,7 +118,7 @@ class SmsOutbound:
         )
         stored = await self._repo.add(record, key=key)
         if stored is not None and not skipped:
-            self._spawn(stored)
+            self._queue.submit(stored)
         return stored
 
     async def send_now(self, to: str, text: str, *, message_id: str) -> SmsRecord:
@@ -116,10 +148,10 @@ class SmsOutbound:
     async def resume(self) -> int:
         """Send what a previous run stored but did not send; drop expired SMSC ids."""
         await self._purge()
-        pending = await self._repo.pending()
-        for record in pending:
-            self._spawn(record)
-        return len(pending)
+        resumed = await self._queue.resume()
+        if resumed:
+            log.info("sms.resumed", extra={"count": resumed})
+        return resumed
 
     async def on_receipt(self, receipt: Receipt) -> None:
         """Apply a delivery receipt; returns once it is stored (the sender is acked after)."""
@@ -142,6 +174,7 @@ class SmsOutbound:
 
     async def drain(self) -> None:
         """Wait until every SMS in flight is sent or given up (tests, shutdown)."""
+        await self._queue.drain()
         await self._tasks.drain()
 
     async def _settle(self, record: SmsRecord) -> None:
@@ -196,34 +229,15 @@ class SmsOutbound:
         return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     async def close(self) -> None:
+        await self._queue.close()
         await self._tasks.cancel()
 
-    def _spawn(self, record: SmsRecord) -> None:
-        self._tasks.spawn(self._deliver(record))
-
-    async def _deliver(self, record: SmsRecord) -> None:
-        error = ""
-        for attempt, delay in enumerate((0.0, *self._backoff)):
-            if delay:
-                await asyncio.sleep(delay)
-            await self._limiter.acquire(record.to)
-            try:
-                async with self._submit() as started:
-                    ids = await self._gateway.send(record.to, record.text)
-                    held = await self._record_ids(ids, record.id, started)
-                    await self._repo.sent(record.id, ids, self._clock.now(), attempt + 1, held)
-            except GatewayError as e:
-                error = str(e)
-                log.info(
-                    "sms.retry",
-                    extra={"sms": record.id, "attempt": attempt + 1, "reason": error},
-                )
-                if not e.retryable:
-                    break
-                continue
-            await self._settle(
-                replace(record, state="sent", provider_ids=tuple(ids), receipts=held)
-            )
-            return
-        await self._repo.mark(record.id, "failed", error=f"发送失败：{error}", attempts=attempt + 1)
-        log.warning("sms.failed", extra={"sms": record.id, "to": mask_digits(record.to)})
+    async def _submit_pending(self, record: SmsRecord, attempt: int) -> Accepted:
+        """One attempt at a stored SMS, within the number's rate; the record says sent (with
+        its ids) before a receipt for them is looked for. Raises GatewayError."""
+        await self._limiter.acquire(record.to)
+        async with self._submit() as started:
+            ids = await self._gateway.send(record.to, record.text)
+            held = await self._record_ids(ids, record.id, started)
+            await self._repo.sent(record.id, ids, self._clock.now(), attempt, held)
+        return ids, held

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smpplib.command import Command
 
@@ -45,7 +45,7 @@ class SmppConfig:
     host: str
     port: int
     system_id: str
-    password: str
+    password: str = field(repr=False)
     source_addr: str = "12345"
     system_type: str = ""
     enquire_link_s: float = 30.0

@@ -16,3 +16,4 @@ ACCEPTED = (
 DISPATCHED = SIGNATURE + "您的工单{number}已转交{department}办理，办理时限至{due}。" + OPT_OUT_HINT
 DEPARTMENT = SIGNATURE + "贵单位有新派工单{number}：{title}。请于{due}前签收办理。"
 COMPLETED = SIGNATURE + "您的工单{number}已办理完毕：{reply}。" + ASK
+CLOSED = SIGNATURE + "您的工单{number}已办结，感谢您对12345热线的支持。" + OPT_OUT_HINT

@@ -1,31 +1,27 @@
-"""getUpdates long polling. The offset is stored in MongoDB after each update is handled, so
-a restart neither skips an update nor (thanks to update_id dedupe) stores one twice."""
+"""getUpdates long polling. The offset is stored (mongo/telegram_offsets.py) after each
+update is handled, so a restart neither skips an update nor (thanks to update_id dedupe)
+stores one twice."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
 
 from channels.telegram.updates import TelegramUpdates
-from mongo.client import Database
 
 log = logging.getLogger(__name__)
 
 
-class OffsetStore:
-    def __init__(self, db: Database, account: str) -> None:
-        self._col = db["channel_state"]
-        self._id = f"telegram:{account}:offset"
+class OffsetStore(Protocol):
+    """The bot's getUpdates offset: the update_id after the last update handled."""
 
-    async def load(self) -> int:
-        doc = await self._col.find_one({"_id": self._id})
-        return int(doc["offset"]) if doc else 0
+    async def load(self) -> int: ...  # 0 when none is stored yet
 
-    async def save(self, offset: int) -> None:
-        await self._col.update_one({"_id": self._id}, {"$set": {"offset": offset}}, upsert=True)
+    async def save(self, offset: int) -> None: ...
 
 
 class Poller:

@@ -1,32 +1,40 @@
 """The web-chat channel: an embeddable widget (one <script> tag) over a WebSocket with
-acknowledged, resumable delivery. install(app) adds it to the hub."""
+acknowledged, resumable delivery. install(app, config) adds it to the hub."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
-from agent_web.keys import CLOCK, DB, SETTINGS
-from channels.keys import ROUTING
-from channels.webchat.keys import RATINGS, SOCKETS, TOKENS, TRANSCRIPTS, UPLOADS, VERIFIER
+from agent_web.keys import CLOCK, EVENTS, MESSAGES, OUTBOX
+from channels.webchat.config import WebchatConfig
+from channels.webchat.keys import (
+    SOCKETS,
+    TOKENS,
+    TRANSCRIPT_REQUESTS,
+    TRANSCRIPTS,
+    UPLOAD_RECORDS,
+    UPLOADS,
+    VERIFICATIONS,
+    VERIFIER,
+)
 from channels.webchat.routes import add_routes
 from channels.webchat.tokens import VisitorTokens, load_secret
 from channels.webchat.transcripts import SendTranscript
 from channels.webchat.uploads import UploadStore
 from channels.webchat.verification import ContactVerifier
 from channels.webchat.visitors import CHANNEL, VisitorSockets, WebchatSender, relay_events
-from mongo.ratings import MongoRatingRepository
-from mongo.transcripts import MongoTranscriptRequestRepository
-from mongo.uploads import MongoUploadRepository
-from mongo.verifications import MongoVerificationRepository
 
 
-def install(app: web.Application) -> None:
+def install(app: web.Application, config: WebchatConfig) -> None:
+    """The channel, with its repositories under UPLOAD_RECORDS, VERIFICATIONS,
+    TRANSCRIPT_REQUESTS and RATINGS (set before the app starts)."""
     add_routes(app)
-    app.cleanup_ctx.append(_open)
+    app.cleanup_ctx.append(partial(_open, config=config))
     # On shutdown, not at cleanup: aiohttp waits for open handlers (up to a minute) before
     # cleanup runs, and the widgets reconnect to the restarted hub by themselves.
     app.on_shutdown.append(_close_visitor_sockets)
@@ -37,23 +45,18 @@ async def _close_visitor_sockets(app: web.Application) -> None:
         await app[SOCKETS].close_all()
 
 
-async def _open(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    secret = settings.hub_session_secret.get_secret_value() if settings.hub_session_secret else None
-    key = await asyncio.to_thread(load_secret, secret, settings.hub_var_dir)
-    db, clock, stack = app[DB], app[CLOCK], app[ROUTING]
+async def _open(app: web.Application, config: WebchatConfig) -> AsyncIterator[None]:
+    key = await asyncio.to_thread(load_secret, config.session_secret, config.var_dir)
+    clock = app[CLOCK]
     app[TOKENS] = VisitorTokens(key)
-    app[UPLOADS] = UploadStore(MongoUploadRepository(db), settings.hub_var_dir / "uploads", clock)
-    verifier = ContactVerifier(MongoVerificationRepository(db), clock, key)
+    app[UPLOADS] = UploadStore(app[UPLOAD_RECORDS], config.uploads_dir, clock)
+    verifier = ContactVerifier(app[VERIFICATIONS], clock, key)
     app[VERIFIER] = verifier
-    app[TRANSCRIPTS] = SendTranscript(
-        MongoTranscriptRequestRepository(db), stack.messages, verifier, clock
-    )
-    app[RATINGS] = MongoRatingRepository(db)
+    app[TRANSCRIPTS] = SendTranscript(app[TRANSCRIPT_REQUESTS], app[MESSAGES], verifier, clock)
     sockets = VisitorSockets()
     app[SOCKETS] = sockets
-    stack.outbox.register(CHANNEL, WebchatSender(sockets))
-    relay = asyncio.create_task(relay_events(stack.bus, sockets))
+    app[OUTBOX].register(CHANNEL, WebchatSender(sockets))
+    relay = asyncio.create_task(relay_events(app[EVENTS], sockets))
     yield
     relay.cancel()
     with contextlib.suppress(asyncio.CancelledError):

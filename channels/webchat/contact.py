@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.keys import ROUTING
+from agent_web.keys import CUSTOMERS, ROUTER
 from channels.mail import MAILER
 from channels.sms import OUTBOUND
 from channels.webchat import frames, texts
@@ -24,9 +24,9 @@ from channels.webchat.verification import (
     InvalidDestination,
     TooManyCodes,
 )
-from hub.routing_stack import RoutingStack
-from routing.customers import Identity, IdentityKind
+from routing.customers import CustomerRepository, Identity, IdentityKind
 from routing.errors import IdentityTaken
+from routing.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -76,21 +76,22 @@ async def confirm_code(
             raise frames.FrameError(texts.CODE_WRONG.format(left=e.attempts_left)) from None
         raise frames.FrameError(_PROBLEMS[e.problem]) from None
     if to.kind == PHONE:
-        await link_phone(app[ROUTING], visitor, to.address)
+        await link_phone(app[CUSTOMERS], app[ROUTER], visitor, to.address)
     log.info("webchat.contact_verified", extra={"via": via(to), "to": to.masked})
     return {"type": "verified", "via": via(to), "to": to.masked}
 
 
-async def link_phone(stack: RoutingStack, visitor: str, e164: str) -> None:
+async def link_phone(
+    customers: CustomerRepository, router: Router, visitor: str, e164: str
+) -> None:
     """Give the visitor's customer the verified number's identity: one history."""
-    customers = stack.customers
     me = await customers.get_or_create(Identity(IdentityKind.WEB, visitor))
     try:
         await customers.add_identity(me.id, Identity(IdentityKind.PHONE, e164))
     except IdentityTaken as e:
         await customers.merge(me.id, e.owner_id)
-        stack.router.forget_customer(e.owner_id)
-    stack.router.forget_customer(me.id)
+        router.forget_customer(e.owner_id)
+    router.forget_customer(me.id)
 
 
 def _delivery(app: web.Application, to: Destination) -> Delivery | None:

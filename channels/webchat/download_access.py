@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from agent_web.access import may_view
 from agent_web.auth import Caller
-from hub.routing_stack import RoutingStack
-from mongo.uploads import Upload
+from channels.webchat.records import Upload
+from routing.assignment import Acd
 from routing.errors import ConversationNotFound
+from routing.router import Router
 
 
-async def staff_may_download(stack: RoutingStack, caller: Caller, upload: Upload) -> bool:
+async def staff_may_download(router: Router, acd: Acd, caller: Caller, upload: Upload) -> bool:
     for conversation_id in upload.conversations:
         try:
-            conv = await stack.router.book.get(conversation_id)
+            conv = await router.conversation(conversation_id)
         except ConversationNotFound:
             continue
-        if await may_view(stack, caller, conv):
+        if await may_view(router, acd, caller, conv):
             return True
     return False

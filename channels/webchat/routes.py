@@ -9,7 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from agent_web.auth import refusal, signed_in
-from channels.keys import ROUTING
+from agent_web.keys import ACD, ROUTER
 from channels.webchat import socket, texts
 from channels.webchat.download_access import staff_may_download
 from channels.webchat.keys import TOKENS, UPLOADS
@@ -62,7 +62,7 @@ async def download(request: web.Request) -> web.StreamResponse:
             raise _refuse(403, texts.IDENTITY_FAILED)
         if found is None:
             raise _refuse(404, texts.FILE_NOT_FOUND)
-        if not await staff_may_download(request.app[ROUTING], staff, found):
+        if not await staff_may_download(request.app[ROUTER], request.app[ACD], staff, found):
             raise _refuse(403, texts.FILE_FORBIDDEN)
     elif found is None or found.visitor != visitor:
         raise _refuse(404, texts.FILE_NOT_FOUND)  # another visitor's file does not exist

@@ -12,11 +12,12 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from channels.keys import ROUTING
+from agent_web.keys import CUSTOMERS, MESSAGES, ROUTER
 from channels.mail import MAILER
 from channels.sms import OUTBOUND
 from channels.webchat import contact, frames, texts
 from channels.webchat.keys import RATINGS, SOCKETS, TOKENS, TRANSCRIPTS, UPLOADS
+from channels.webchat.records import Rating
 from channels.webchat.transcripts import (
     DestinationNotVerified,
     TooManyTranscripts,
@@ -25,8 +26,6 @@ from channels.webchat.transcripts import (
 )
 from channels.webchat.verification import PHONE
 from channels.webchat.visitors import CHANNEL, message_frame
-from hub.routing_stack import RoutingStack
-from mongo.ratings import Rating
 from primitives.errors import HubError
 from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import Identity, IdentityKind
@@ -61,12 +60,11 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=frames.MAX_FRAME)
     await ws.prepare(request)
     app = request.app
-    stack = app[ROUTING]
-    max_text = stack.router.config.max_text_chars
+    max_text = app[ROUTER].max_text_chars
     visit: Visit | None = None
     try:
         try:
-            visit = await _hello(ws, app, stack, max_text)
+            visit = await _hello(ws, app, max_text)
         except Exception:  # the edge: e.g. the database is down; the widget retries
             log.exception("webchat.hello_failed")
             await _send(ws, {"type": "error", "reason": texts.UNAVAILABLE})
@@ -79,7 +77,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 continue
             try:
                 frame = frames.parse(msg.data, max_text)
-                await _dispatch(ws, app, stack, visit, frame)
+                await _dispatch(ws, app, visit, frame)
             except frames.FrameError as e:
                 await _send(ws, {"type": "error", "reason": str(e)})
             except HubError as e:
@@ -96,9 +94,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _hello(
-    ws: web.WebSocketResponse, app: web.Application, stack: RoutingStack, max_text: int
-) -> Visit | None:
+async def _hello(ws: web.WebSocketResponse, app: web.Application, max_text: int) -> Visit | None:
     try:
         first = await ws.receive(timeout=HELLO_TIMEOUT_S)
     except TimeoutError:
@@ -128,17 +124,17 @@ async def _hello(
         visitor, token = tokens.new_visitor()
     visit = Visit(visitor, hello.name, _contact_phone(hello.phone))
     app[SOCKETS].add(visitor, ws)
-    customer = await stack.customers.find_by_identity(Identity(IdentityKind.WEB, visitor))
+    customer = await app[CUSTOMERS].find_by_identity(Identity(IdentityKind.WEB, visitor))
     state = "bot"
     if customer is not None:
-        history = await stack.messages.list_for_customer(
+        history = await app[MESSAGES].list_for_customer(
             customer.id, after=hello.after, limit=REPLAY_LIMIT
         )
         shown = [m for m in history if m.channel != "internal"]
         if shown:
             visit.conversation_id = shown[-1].conversation_id
         if visit.conversation_id:
-            conv = await stack.router.book.get(visit.conversation_id)
+            conv = await app[ROUTER].conversation(visit.conversation_id)
             state = _PUBLIC_STATE.get(conv.state.value, "bot")
             app[SOCKETS].follow(conv.id, visitor)
     else:
@@ -151,16 +147,12 @@ async def _hello(
 
 
 async def _dispatch(
-    ws: web.WebSocketResponse,
-    app: web.Application,
-    stack: RoutingStack,
-    visit: Visit,
-    frame: frames.Frame,
+    ws: web.WebSocketResponse, app: web.Application, visit: Visit, frame: frames.Frame
 ) -> None:
     if isinstance(frame, frames.Message):
-        await _message(ws, app, stack, visit, frame)
+        await _message(ws, app, visit, frame)
     elif isinstance(frame, frames.Rate):
-        await _rate(ws, app, stack, visit, frame)
+        await _rate(ws, app, visit, frame)
     elif isinstance(frame, frames.Transcript):
         await _transcript(ws, app, visit, frame)
     elif isinstance(frame, frames.Verify):
@@ -174,11 +166,7 @@ async def _dispatch(
 
 
 async def _message(
-    ws: web.WebSocketResponse,
-    app: web.Application,
-    stack: RoutingStack,
-    visit: Visit,
-    frame: frames.Message,
+    ws: web.WebSocketResponse, app: web.Application, visit: Visit, frame: frames.Message
 ) -> None:
     meta = [("client_id", frame.client_id)]
     if visit.contact_phone:
@@ -209,7 +197,7 @@ async def _message(
         meta=tuple(meta),
         display_name=visit.name,
     )
-    result = await stack.router.handle_inbound(msg)
+    result = await app[ROUTER].handle_inbound(msg)
     visit.conversation_id, visit.contact_phone = result.conversation_id, ""
     if upload is not None:  # staff who may read this conversation may download the file
         await app[UPLOADS].sent_in(upload, result.conversation_id)
@@ -248,16 +236,13 @@ def _contact_phone(typed: str) -> str:
 
 
 async def _rate(
-    ws: web.WebSocketResponse,
-    app: web.Application,
-    stack: RoutingStack,
-    visit: Visit,
-    frame: frames.Rate,
+    ws: web.WebSocketResponse, app: web.Application, visit: Visit, frame: frames.Rate
 ) -> None:
     if visit.conversation_id is None:
         raise frames.FrameError("还没有可以评价的会话")
-    conv = await stack.router.book.get(visit.conversation_id)
-    await stack.router.book.put(replace(conv, rating=frame.value))
+    router = app[ROUTER]
+    conv = await router.conversation(visit.conversation_id)
+    await router.save_conversation(replace(conv, rating=frame.value))
     at = datetime.now(UTC)
     rating = Rating(conv.id, conv.customer_id, conv.agent, frame.value, frame.comment, at)
     await app[RATINGS].put(rating)

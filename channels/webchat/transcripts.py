@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from channels.mail.outbox import MailOutbox
 from channels.sms.outbound import SmsOutbound
 from channels.webchat.keyed_locks import KeyedLocks
+from channels.webchat.records import TranscriptRequest, TranscriptRequestRepository
 from channels.webchat.verification import EMAIL, PHONE, ContactVerifier, Destination
-from mongo.transcripts import TranscriptRequest
 from primitives.clock import Clock
 from primitives.errors import NotAllowed
 from primitives.ids import new_id
@@ -66,21 +65,6 @@ def transcript_text(messages: list[StoredMessage], limit: int = MAX_SMS_CHARS) -
 def transcript_mail(messages: list[StoredMessage]) -> str:
     """The whole conversation, with times (UTC+8), for an e-mail."""
     return MAIL_HEAD + "\n".join(transcript_lines(messages, times=True)) + MAIL_FOOT
-
-
-class TranscriptRequestRepository(Protocol):
-    async def add(self, request: TranscriptRequest) -> None: ...
-
-    async def settle(self, request_id: str, status: str, via: tuple[str, ...]) -> None: ...
-
-    async def count_since(
-        self,
-        since: datetime,
-        *,
-        visitor: str | None = None,
-        phone: str | None = None,
-        email: str | None = None,
-    ) -> int: ...
 
 
 class DestinationNotVerified(NotAllowed):

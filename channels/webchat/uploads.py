@@ -12,12 +12,11 @@ import asyncio
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
 
 from channels.webchat.keyed_locks import KeyedLocks
-from mongo.uploads import Upload, UploadUsage
+from channels.webchat.records import Upload, UploadRepository
 from primitives.clock import Clock
 from primitives.errors import HubError
 
@@ -43,16 +42,6 @@ def sniff(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-class UploadRepository(Protocol):
-    async def add(self, upload: Upload, at: datetime) -> None: ...
-
-    async def find(self, upload_id: str) -> Upload | None: ...
-
-    async def usage(self, visitor: str, since: datetime) -> UploadUsage: ...
-
-    async def sent_in(self, upload_id: str, conversation_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

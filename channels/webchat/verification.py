@@ -16,12 +16,11 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from channels.webchat.keyed_locks import KeyedLocks
-from mongo.verifications import Verification
+from channels.webchat.records import Verification, VerificationRepository
 from primitives.clock import Clock
 from primitives.errors import HubError, InvalidInput, NotAllowed
 from primitives.ids import new_id
@@ -32,22 +31,6 @@ _HOUR = timedelta(hours=1)
 
 # (code, idempotency key) → stored and sent by the destination's channel
 Delivery = Callable[[str, str], Awaitable[None]]
-
-
-class VerificationRepository(Protocol):
-    async def add(self, v: Verification) -> None: ...
-
-    async def latest(self, visitor: str, to: str) -> Verification | None: ...
-
-    async def count_since(
-        self, since: datetime, *, visitor: str | None = None, to: str | None = None
-    ) -> int: ...
-
-    async def record_attempt(
-        self, verification_id: str, max_attempts: int, verified_at: datetime | None
-    ) -> int | None: ...
-
-    async def is_verified(self, visitor: str, to: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

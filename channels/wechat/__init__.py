@@ -1,14 +1,14 @@
-"""The WeChat official-account channel (公众号). install(app) adds it when WECHAT_APP_ID and
+"""The WeChat official-account channel (公众号). The hub installs it when WECHAT_APP_ID and
 WECHAT_TOKEN are set; without them the hub runs without it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
-from agent_web.keys import CASE_DESK, CLOCK, SETTINGS
-from channels.keys import ROUTING
+from agent_web.keys import CASE_DESK, CLOCK, CUSTOMERS, OUTBOX
 from channels.revisit import RevisitSurveys
 from channels.wechat.api import WeChatApi
 from channels.wechat.callback import WeChatCallback
@@ -23,35 +23,22 @@ CALLBACK = web.AppKey("wechat_callback", WeChatCallback)
 API = web.AppKey("wechat_api", WeChatApi)
 
 
-def install(app: web.Application) -> None:
-    settings = app[SETTINGS]
-    if not settings.wechat_app_id or settings.wechat_token is None:
-        return
-    secret = settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else ""
-    callback = WeChatCallback(
-        WeChatConfig(
-            app_id=settings.wechat_app_id,
-            token=settings.wechat_token.get_secret_value(),
-            aes_key=settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else "",
-            reply_deadline_s=settings.wechat_reply_deadline_s,
-        ),
-        app[CLOCK],
-    )
+def install(app: web.Application, config: WeChatConfig) -> None:
+    callback = WeChatCallback(config, app[CLOCK])
     app[CALLBACK] = callback
-    app[API] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, secret)
+    app[API] = WeChatApi(config.api_base, config.app_id, config.app_secret)
     app.router.add_get(PATH, callback.verify)
     app.router.add_post(PATH, callback.receive)
-    app.cleanup_ctx.append(_open)
+    app.cleanup_ctx.append(partial(_open, config=config))
 
 
-async def _open(app: web.Application) -> AsyncIterator[None]:
-    app[ROUTING].outbox.register(CHANNEL, WeChatSender(app[API]))
-    template = app[SETTINGS].wechat_template_case_update
+async def _open(app: web.Application, config: WeChatConfig) -> AsyncIterator[None]:
+    app[OUTBOX].register(CHANNEL, WeChatSender(app[API]))
+    template = config.template_case_update
     if template:
-        stack = app[ROUTING]
         surveys = RevisitSurveys.for_channel(app, CHANNEL, IdentityKind.WECHAT, "微信回访")
         app[CALLBACK].surveys = surveys
-        notifier = CaseTemplateNotifier(app[API], TemplateIds(template), stack.customers, surveys)
+        notifier = CaseTemplateNotifier(app[API], TemplateIds(template), app[CUSTOMERS], surveys)
         app[CASE_DESK].on_change(notifier)
     yield
     await app[CALLBACK].close()

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from aiohttp import web
 from wechatpy.replies import TextReply
 
-from channels.keys import ROUTING
+from agent_web.keys import MESSAGES, OUTBOX, ROUTER
 from channels.revisit import RevisitSurveys
 from channels.wechat import messages, texts
 from channels.wechat.config import WeChatConfig
@@ -113,8 +113,7 @@ class WeChatCallback:
             return None  # the answer already went out through the API
         task = self._inflight.get(key)
         if task is None:
-            stack = app[ROUTING]
-            task = asyncio.get_running_loop().create_task(stack.router.handle_inbound(msg))
+            task = asyncio.get_running_loop().create_task(app[ROUTER].handle_inbound(msg))
             self._inflight[key] = task
             task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         started = time.monotonic()
@@ -139,11 +138,10 @@ class WeChatCallback:
         """The answer missed the passive window: deliver its stored replies through the
         outbox (customer-service API, retried, delivery state recorded)."""
         result = await task
-        stack = app[ROUTING]
-        conv = await stack.router.book.get(result.conversation_id)
+        conv = await app[ROUTER].conversation(result.conversation_id)
         pending = []
         for reply in result.replies:
-            await stack.messages.set_delivery(reply.message_id, DeliveryState.PENDING)
+            await app[MESSAGES].set_delivery(reply.message_id, DeliveryState.PENDING)
             pending.append(
                 OutboundMessage(
                     reply.message_id,
@@ -156,7 +154,7 @@ class WeChatCallback:
                     quick_replies=reply.quick_replies,
                 )
             )
-        stack.outbox.deliver(pending)
+        app[OUTBOX].deliver(pending)
 
 
 async def _read_body(request: web.Request) -> bytes:

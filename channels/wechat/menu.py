@@ -5,10 +5,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from pydantic import SecretStr
 
 from channels.wechat.api import WeChatApi
-from hub.settings import Settings
+
+
+class MenuSettings(Protocol):
+    """What pushing the menu reads of the hub's settings (WECHAT_APP_ID, WECHAT_APP_SECRET,
+    WECHAT_API_BASE)."""
+
+    @property
+    def wechat_app_id(self) -> str | None: ...
+
+    @property
+    def wechat_app_secret(self) -> SecretStr | None: ...
+
+    @property
+    def wechat_api_base(self) -> str: ...
 
 
 def load_menu(path: Path) -> dict[str, Any]:
@@ -27,7 +42,7 @@ def load_menu(path: Path) -> dict[str, Any]:
     return menu
 
 
-async def push_menu(settings: Settings, path: Path) -> None:
+async def push_menu(settings: MenuSettings, path: Path) -> None:
     if not settings.wechat_app_id or settings.wechat_app_secret is None:
         raise ValueError("WECHAT_APP_ID and WECHAT_APP_SECRET must be set")
     api = WeChatApi(

@@ -17,12 +17,13 @@ from routing.errors import CustomerNotFound
 log = logging.getLogger(__name__)
 
 # case workflow action -> template event
-ACTIONS = {"accept": "accepted", "dispatch": "dispatched", "reply": "completed"}
+ACTIONS = {"accept": "accepted", "dispatch": "dispatched", "reply": "completed", "close": "closed"}
 
 EVENTS = {
     "accepted": "您的诉求已受理",
     "dispatched": "您的诉求已转交承办单位办理",
-    "completed": "您的诉求已办结",
+    "completed": "您的诉求已办理完毕",
+    "closed": "您的诉求已办结",
     "revisit": "请对本次诉求的办理进行评价",
 }
 REMARK = "如有疑问请拨打12345或在公众号留言。"

@@ -16,10 +16,9 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from agent_web.keys import OUTBOX
 from agent_web.passwords import hash_password
-from channels.keys import ROUTING
 from hub.app import create_app
-from hub.routing_stack import RoutingStack
 from hub.settings import DATA_DIR, Settings
 from mongo.client import Database
 from mongo.people import MongoAgentRepository
@@ -170,10 +169,6 @@ class Hub:
     def app(self) -> web.Application:
         return self.client.app  # type: ignore[return-value]
 
-    @property
-    def stack(self) -> RoutingStack:
-        return self.app[ROUTING]
-
     async def staff(self, login: str, *, ready: bool = False) -> Staff:
         """A signed-in staff member (ready: presence set to 就绪)."""
         member = Staff(self.client, login)
@@ -195,7 +190,7 @@ class Hub:
         return await resp.json()
 
     async def customer_inbox(self, sender_id: str) -> list[str]:
-        await self.stack.outbox.drain()
+        await self.app[OUTBOX].drain()
         resp = await self.client.get(REST, params={"sender_id": sender_id})
         return [m["text"] for m in (await resp.json())["messages"]]
 

@@ -1,3 +1,4 @@
+from agent_web.keys import ACD
 from tests.agent_web.conftest import Hub, Staff
 
 USERS = "/api/v1/admin/users"
@@ -60,7 +61,7 @@ async def test_bad_user_input_is_400_with_the_field(hub: Hub):
 async def test_an_admin_changes_skills_and_the_desk_knows_at_once(hub: Hub):
     admin = await hub.staff("admin")
     await admin.json("PUT", f"{USERS}/agent2", {"skills": {"water": 9}, "max_chats": 6})
-    seat = hub.stack.acd.presence.seat("agent2")
+    seat = hub.app[ACD].seat("agent2")
     assert seat.skills == {"water": 9}
     assert seat.max_chats == 6
 

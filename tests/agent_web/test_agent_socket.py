@@ -4,6 +4,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from agent_web.keys import ACD, OUTBOX, ROUTER
 from routing.outbox import DeliveryFailed
 from tests.agent_web.conftest import Hub, MakeHub
 
@@ -119,7 +120,7 @@ async def test_supervisors_get_status_changes_and_emergency_alerts(hub: Hub):
 
 async def test_closing_the_last_socket_starts_the_disconnect_grace(hub: Hub):
     agent = await hub.staff("agent1", ready=True)
-    seat = hub.stack.acd.presence.seat("agent1")
+    seat = hub.app[ACD].seat("agent1")
     first = await agent.ws()
     second = await agent.ws()
     await first.receive_json()
@@ -131,7 +132,7 @@ async def test_closing_the_last_socket_starts_the_disconnect_grace(hub: Hub):
     async with asyncio.timeout(5):
         while seat.connected:
             await asyncio.sleep(0.02)
-    assert hub.stack.router.timers.pending("disconnect:agent1")
+    assert hub.app[ROUTER].timers.pending("disconnect:agent1")
 
 
 async def test_logout_closes_the_socket(hub: Hub):
@@ -169,7 +170,7 @@ async def test_a_reply_the_citizen_did_not_get_is_reported_live_and_stored(hub: 
     ws = await agent.ws()
     sent = await hub.customer("w1", "转人工")
     cid = sent["conversation_id"]
-    hub.stack.outbox.register("rest", RefusingSender())
+    hub.app[OUTBOX].register("rest", RefusingSender())
     reply = await agent.json(
         "POST",
         f"/api/v1/agent/conversations/{cid}/messages",
@@ -191,7 +192,7 @@ async def test_a_failure_without_a_reason_for_people_is_said_in_chinese(hub: Hub
     ws = await agent.ws()
     sent = await hub.customer("w2", "转人工")
     cid = sent["conversation_id"]
-    hub.stack.outbox.register("rest", EnglishFailingSender())
+    hub.app[OUTBOX].register("rest", EnglishFailingSender())
     await agent.json(
         "POST",
         f"/api/v1/agent/conversations/{cid}/messages",

@@ -1,11 +1,13 @@
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 import aiohttp
 from aiohttp import web
 
-from agent_web.keys import CLOCK, DB, SETTINGS
+from agent_web.keys import CLOCK, INBOX_CONFIG
+from hub.keys import DB
 from primitives.clock import FixedClock
 from tests.agent_web.conftest import PASSWORD, Hub, MakeHub, Staff
 
@@ -17,7 +19,7 @@ def behind_proxy(clock: FixedClock) -> Callable[[web.Application], None]:
     and a clock that moves only when the test says so."""
 
     def setup(app: web.Application) -> None:
-        app[SETTINGS] = app[SETTINGS].model_copy(update={"hub_proxy_hops": 1})
+        app[INBOX_CONFIG] = replace(app[INBOX_CONFIG], proxy_hops=1)
         app[CLOCK] = clock
 
     return setup
@@ -54,7 +56,7 @@ async def test_login_sets_an_httponly_strict_session_cookie_and_returns_the_csrf
 async def test_the_session_cookie_is_not_the_stored_session_id(hub: Hub):
     member = await hub.staff("agent1")
     token = next(c.value for c in member.http.cookie_jar if c.key == "hub_session")
-    stored = await hub.stack.messages._col.database["web_sessions"].find_one({})
+    stored = await hub.app[DB]["web_sessions"].find_one({})
     assert stored["_id"] != token
     assert stored["login"] == "agent1"
 

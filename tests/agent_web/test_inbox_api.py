@@ -1,3 +1,4 @@
+from agent_web.keys import EVENTS
 from tests.agent_web.conftest import Hub, MakeHub
 
 INBOX = "/api/v1/agent/inbox"
@@ -195,7 +196,7 @@ async def test_help_request_raises_a_supervisor_alert(hub: Hub):
     agent = await hub.staff("agent1", ready=True)
     cid = (await hub.customer("u15", "转人工"))["conversation_id"]
     seen = []
-    subscription = hub.stack.bus.subscribe(lambda e: seen.append(e) or False)
+    subscription = hub.app[EVENTS].subscribe(lambda e: seen.append(e) or False)
     await agent.json("POST", conv_path(cid, "/help"), {"text": "客户要求赔偿"})
     subscription.close()
     [alert] = [e for e in seen if type(e).__name__ == "SupervisorAlert"]

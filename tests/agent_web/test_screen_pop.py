@@ -1,4 +1,4 @@
-from agent_web.keys import CASE_DESK
+from agent_web.keys import CASE_DESK, CONVERSATIONS, CUSTOMERS, ROUTER
 from cases.model import CaseType, NewCase
 from tests.agent_web.conftest import Hub
 
@@ -9,20 +9,20 @@ def context_path(cid: str) -> str:
 
 async def test_the_screen_pop_shows_tags_history_cases_and_what_the_bot_understood(hub: Hub):
     first = await hub.customer("p1", "新生儿医保怎么办")
-    customer_id = (await hub.stack.conversations.get(first["conversation_id"])).customer_id
-    await hub.stack.customers.set_tags(customer_id, frozenset({"elderly", "vip"}))
-    hub.stack.router.forget_customer(customer_id)
+    customer_id = (await hub.app[CONVERSATIONS].get(first["conversation_id"])).customer_id
+    await hub.app[CUSTOMERS].set_tags(customer_id, frozenset({"elderly", "vip"}))
+    hub.app[ROUTER].forget_customer(customer_id)
     await hub.app[CASE_DESK].open(
         NewCase(CaseType.CONSULT, "医保咨询", customer_id=customer_id, category=("04",)), "agent2"
     )
     # an earlier conversation, closed long ago
-    old = await hub.stack.router.book.get(first["conversation_id"])
+    old = await hub.app[ROUTER].conversation(first["conversation_id"])
     from dataclasses import replace
     from datetime import timedelta
 
     from routing.conversation_model import ConversationState
 
-    await hub.stack.router.book.put(
+    await hub.app[ROUTER].save_conversation(
         replace(
             old,
             state=ConversationState.CLOSED,
@@ -56,8 +56,8 @@ async def test_phone_identities_are_masked_in_the_profile(hub: Hub):
 
     agent = await hub.staff("agent1", ready=True)
     cid = (await hub.customer("p2", "转人工"))["conversation_id"]
-    conv = await hub.stack.conversations.get(cid)
-    await hub.stack.customers.add_identity(
+    conv = await hub.app[CONVERSATIONS].get(cid)
+    await hub.app[CUSTOMERS].add_identity(
         conv.customer_id, Identity(IdentityKind.PHONE, "+8613812345678")
     )
     ctx = await agent.json("GET", context_path(cid))
@@ -78,4 +78,4 @@ async def test_a_supervisor_edits_tags_and_an_agent_cannot(hub: Hub):
     bad = await supervisor.put(path, {"tags": ["rich"]})
     assert bad.status == 400
     # the router forgot its cached copy: the new tags apply from the next message on
-    assert customer_id not in hub.stack.router._customer_cache
+    assert customer_id not in hub.app[ROUTER]._customer_cache

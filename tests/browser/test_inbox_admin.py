@@ -46,8 +46,8 @@ async def test_admin_creates_an_agent_and_department_staff_get_no_seat(
         await dept.get_by_test_id("login-name").fill("water1")
         await dept.get_by_test_id("login-password").fill(PASSWORD)
         await dept.get_by_test_id("login-submit").click()
-        await dept.wait_for_url(base + "/")
-        await expect(dept.get_by_test_id("no-seat")).to_be_visible()
+        await dept.wait_for_url(base + "/dept")  # department staff work in their portal
+        await expect(dept.get_by_test_id("dept-cases")).to_be_visible()
         for _ in range(5):  # the address's free attempts
             await dept.goto(base + "/login")
             await dept.get_by_test_id("login-name").fill("agent2")

@@ -8,9 +8,8 @@ from pathlib import Path
 import aiohttp
 from playwright.async_api import Browser, Page, expect
 
-from agent_web.keys import CASE_DESK, KB_SEARCH
+from agent_web.keys import CASE_DESK, CONVERSATIONS, CUSTOMERS, KB_SEARCH, OUTBOX, ROUTER
 from cases.model import CaseType, NewCase
-from channels.keys import ROUTING
 from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
@@ -71,10 +70,9 @@ async def test_agent_gets_a_customer_live_accepts_and_replies(
         )
 
         first = await customer_says(http, base, "visitor-1", "报修 厨房下水道堵了")
-        stack = app[ROUTING]
-        customer_id = (await stack.conversations.get(first["conversation_id"])).customer_id
-        await stack.customers.set_tags(customer_id, frozenset({"important"}))
-        stack.router.forget_customer(customer_id)
+        customer_id = (await app[CONVERSATIONS].get(first["conversation_id"])).customer_id
+        await app[CUSTOMERS].set_tags(customer_id, frozenset({"important"}))
+        app[ROUTER].forget_customer(customer_id)
         earlier = NewCase(
             CaseType.REPAIR, "楼道路灯不亮", customer_id=customer_id, category=("01", "0101")
         )
@@ -108,7 +106,7 @@ async def test_agent_gets_a_customer_live_accepts_and_replies(
         await page.get_by_test_id("composer-input").press("Enter")
         transcript = page.get_by_test_id("transcript")
         await expect(transcript).to_contain_text("您好，我是李娜，马上为您登记报修")
-        await stack.outbox.drain()
+        await app[OUTBOX].drain()
         polled = await (await http.get(base + REST, params={"sender_id": "visitor-1"})).json()
         assert "您好，我是李娜，马上为您登记报修" in [m["text"] for m in polled["messages"]]
 
@@ -177,7 +175,7 @@ async def test_canned_reply_and_case_from_the_conversation(
         await page.get_by_test_id("case-submit").click()
         await expect(page.get_by_test_id("case-result")).to_contain_text("已创建")
         await expect(page.get_by_test_id("case-result")).to_contain_text("下水道堵塞")
-        cases = await app[ROUTING].conversations.get(sent["conversation_id"])
+        cases = await app[CONVERSATIONS].get(sent["conversation_id"])
         assert cases.id == sent["conversation_id"]
         await page.get_by_test_id("tab-kb").click()
         await page.get_by_test_id("kb-query").fill("医保")
@@ -256,7 +254,7 @@ async def test_a_reply_the_citizen_did_not_get_is_marked_live_with_the_reason(
         await page.get_by_test_id("presence-ready").click()
         sent = await customer_says(http, base, "visitor-48h", "转人工")
         cid = sent["conversation_id"]
-        app[ROUTING].outbox.register("rest", WindowClosedSender())
+        app[OUTBOX].register("rest", WindowClosedSender())
         item = page.locator(f'[data-testid="conversation-item"][data-conversation-id="{cid}"]')
         await item.click()
         await page.get_by_test_id("composer-input").fill("您好，请问还需要什么帮助？")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import Browser, expect
 
-from channels.keys import ROUTING
+from agent_web.keys import CONVERSATIONS
 from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
@@ -84,7 +84,7 @@ async def test_supervisor_board_moves_live_and_the_supervisor_steps_in(
 
         await page.get_by_test_id("take-over").click()
         await expect(conversation.get_by_test_id("active-agent")).to_have_text("值班长王敏")
-        conv = await app[ROUTING].conversations.get(cid)
+        conv = await app[CONVERSATIONS].get(cid)
         assert conv.agent == "super"
         assert errors == []
     finally:

@@ -138,3 +138,51 @@ async def test_similar_open_cases_by_phone_or_address_in_the_same_category(
     assert [c.number for c in by_address] == [first.number]
     assert [c.number for c in by_phone] == [first.number]
     assert await repo.similar_open(phone=None, address="", category="0201", since=since) == []
+
+
+async def test_a_case_stored_with_its_event_list_is_migrated_and_found(
+    db: Database, desk: CaseDesk, repo: MongoCaseRepository, clock: FixedClock
+):
+    """Cases stored before the trail moved out of the case document (and before case_text)."""
+    from mongo.cases import case_document
+    from mongo.indexes import ensure_indexes
+
+    case = await desk.open(report("楼道灯坏了", address="洪都北大道9号"), actor="agent1")
+    case = await desk.act(case.number, CaseCommand(A.ACCEPT, actor="agent1"))
+    old = case_document(case)
+    del old["last_event"], old["text_indexed"]
+    old["events"] = [
+        {
+            "seq": e.seq,
+            "action": e.action,
+            "actor": e.actor,
+            "at": e.at,
+            "from": None,
+            "to": e.to_state.value,
+            "comment": "",
+            "data": {},
+        }
+        for e in case.events
+    ]
+    await db["cases"].replace_one({"number": case.number}, old)
+    await db["case_events"].delete_many({})
+    await db["case_text"].delete_many({})
+
+    await ensure_indexes(db)
+    stored = await db["cases"].find_one({"number": case.number})
+    assert stored is not None
+    assert "events" not in stored
+    assert stored["last_event"]["action"] == "accept"
+    assert [e.action for e in (await repo.get(case.number)).events] == ["create", "accept"]
+    found = await repo.search(CaseQuery(text="灯坏", address="洪都北大道"), clock.now())
+    assert [c.number for c in found.cases] == [case.number]
+
+
+async def test_a_crash_between_the_update_and_the_trail_copy_is_repaired_on_read(
+    db: Database, desk: CaseDesk, repo: MongoCaseRepository
+):
+    case = await desk.open(report("停水"), actor="agent1")
+    await desk.act(case.number, CaseCommand(A.ACCEPT, actor="agent1"))
+    await db["case_events"].delete_one({"_id": f"{case.number}#00002"})  # the copy never made
+    assert [e.action for e in (await repo.get(case.number)).events] == ["create", "accept"]
+    assert [e.action for e in await repo.audit_trail(case.number)] == ["create", "accept"]

@@ -10,10 +10,10 @@ from typing import Any
 from cases.desk import CaseDesk
 from cases.model import NewCase
 from cases.workflow import CaseAction, CaseCommand
-from hub.routing_stack import RoutingStack
 from primitives.ids import new_id
 from routing.conversation_model import Conversation
 from routing.messages import SenderKind
+from routing.outbox import Outbox
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 10) -> Any:
@@ -25,11 +25,11 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 10)
     return result
 
 
-async def agent_says(stack: RoutingStack, conv: Conversation, text: str) -> str:
+async def agent_says(outbox: Outbox, conv: Conversation, text: str) -> str:
     """Send text to the conversation's customer as agent1 through the outbox; waits for the
     delivery attempts to finish and returns the message id."""
     message_id = new_id()
-    await stack.outbox.send(
+    await outbox.send(
         conv,
         text,
         sender=SenderKind.AGENT,
@@ -37,7 +37,7 @@ async def agent_says(stack: RoutingStack, conv: Conversation, text: str) -> str:
         external_id=f"agent:{message_id}",
         message_id=message_id,
     )
-    await stack.outbox.drain()
+    await outbox.drain()
     return message_id
 
 

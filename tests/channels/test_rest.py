@@ -6,8 +6,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
-from channels.keys import ROUTING
+from agent_web.keys import AGENT_DESK, OUTBOX
 from hub.app import create_app
+from hub.keys import DB
 from hub.settings import Settings
 from routing.presence import AgentStatus
 from tests.fakes.bot import FakeBot
@@ -38,17 +39,17 @@ async def test_asking_for_a_human_queues(client: TestClient):
 
 async def test_agent_reply_reaches_the_sender_by_polling(client: TestClient):
     first = await (await client.post(URL, json={"sender_id": "u9", "text": "转人工"})).json()
-    stack = client.app[ROUTING]
+    desk = client.app[AGENT_DESK]
     from mongo.people import MongoAgentRepository
     from routing.agents import Agent, Role
 
-    await MongoAgentRepository(client.app[ROUTING].messages._col.database).upsert(
+    await MongoAgentRepository(client.app[DB]).upsert(
         Agent("a1", "李娜", frozenset({Role.AGENT}), {"general": 5})
     )
-    await stack.desk.refresh_agent("a1")
-    await stack.desk.set_status("a1", AgentStatus.READY)
-    await stack.desk.reply("a1", first["conversation_id"], "您好，我是李娜", client_id="k1")
-    await stack.outbox.drain()
+    await desk.refresh_agent("a1")
+    await desk.set_status("a1", AgentStatus.READY)
+    await desk.reply("a1", first["conversation_id"], "您好，我是李娜", client_id="k1")
+    await client.app[OUTBOX].drain()
     resp = await client.get(URL, params={"sender_id": "u9"})
     texts = [m["text"] for m in (await resp.json())["messages"]]
     assert texts[-2:] == ["您好，人工客服李娜为您服务。", "您好，我是李娜"]
@@ -175,7 +176,7 @@ async def test_two_senders_may_use_the_same_message_id(client: TestClient):
     assert other["state"] == "queued"  # bob's own text was read
     retry = await (await client.post(URL, json=bob)).json()
     assert (retry["duplicate"], retry["message_id"]) == (True, other["message_id"])
-    db = client.app[ROUTING].messages._col.database
+    db = client.app[DB]
     stored = [d["text"] async for d in db["messages"].find({"channel": "rest", "direction": "in"})]
     assert sorted(stored) == sorted(["新生儿医保怎么办", "转人工"])
 

@@ -13,7 +13,7 @@ import pytest_asyncio
 from cases.desk import CaseDesk
 from cases.sla import DuePolicy
 from cases.taxonomy import Taxonomy, load_taxonomy_file
-from hub.routing_stack import RoutingStack, build_routing
+from hub.routing_parts import RoutingParts, build_routing
 from hub.settings import DATA_DIR
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database
@@ -36,7 +36,7 @@ TUESDAY_10 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 @dataclass
 class Hub:
-    stack: RoutingStack
+    stack: RoutingParts
     clock: FixedClock
     timers: ManualScheduler
     sender: RecordingSender

@@ -89,7 +89,7 @@ class AcdMachine(RuleBasedStateMachine):
     @rule(data=st.data(), accept=st.booleans())
     def answer_offer(self, data: st.DataObject, accept: bool) -> None:
         offers = sorted(
-            (cid, login) for cid, o in self.rig.acd._offers.items() for login in o.agents
+            (cid, login) for cid, o in self.rig.acd.offers.open().items() for login in o.agents
         )
         if offers:
             cid, login = data.draw(st.sampled_from(offers))
@@ -122,7 +122,7 @@ class AcdMachine(RuleBasedStateMachine):
                     f"{entry.conversation_id} queued and served"
                 )
                 places[entry.conversation_id] = name
-        for cid in self.rig.acd._offers:
+        for cid in self.rig.acd.offers.open():
             assert cid not in places, f"{cid} offered and queued/served"
         # the assignment log agrees: one owner per conversation, and it is the serving agent
         for cid, login in places.items():
@@ -158,10 +158,10 @@ class AcdMachine(RuleBasedStateMachine):
                 await acd.connection_restored(login)
                 await acd.set_status(login, AgentStatus.READY)
             for _ in range(2000):
-                waiting = sum(len(q) for q in acd.queues.values()) + len(acd._offers)
+                waiting = sum(len(q) for q in acd.queues.values()) + len(acd.offers.open())
                 if not waiting:
                     break
-                for cid, offer in list(acd._offers.items()):
+                for cid, offer in list(acd.offers.open().items()):
                     await acd.accept(sorted(offer.agents)[0], cid)
                 for seat in list(acd.presence.seats.values()):
                     for cid in sorted(seat.chats | seat.calls):
@@ -177,7 +177,7 @@ class AcdMachine(RuleBasedStateMachine):
                 if any(e.accepts_skill(skill) for skill in skills)  # capacity exists for it
             ]
             assert not leftover, f"never served: {leftover}"
-            assert not acd._offers
+            assert not acd.offers.open()
 
         run(drain())
 

@@ -136,9 +136,9 @@ async def test_missed_offer_goes_to_the_next_agent_and_is_counted():
     await rig.advance(1)
     await rig.agent("a2", {"general": 5})
     await rig.wait("c1")
-    assert rig.acd._offers["c1"].agents == {"a1"}
+    assert rig.acd.offers.open()["c1"].agents == {"a1"}
     await rig.advance(21)
-    assert rig.acd._offers["c1"].agents == {"a2"}
+    assert rig.acd.offers.open()["c1"].agents == {"a2"}
     seat = rig.acd.presence.seat("a1")
     assert seat is not None
     assert seat.missed_offers == 1

@@ -6,7 +6,7 @@ from routing import replies
 from routing.conversation_model import ConversationState, Priority
 from routing.customers import Identity, IdentityKind
 from routing.events import ConversationQueued, SupervisorAlert
-from routing.messages import DeliveryState
+from routing.messages import DeliveryState, InboundMessage
 from tests.routing.conftest import Hub, make_hub, routing_config
 
 
@@ -113,7 +113,7 @@ async def test_emergency_jumps_the_queue_and_alerts_supervisors(hub: Hub):
     assert any(isinstance(e, SupervisorAlert) and e.conversation_id == conv.id for e in seen)
     await hub.agent("a1", {"general": 5, "emergency": 5}, max_chats=1)
     # emergency is ring-all with manual accept: it is offered before the earlier general chats
-    assert conv.id in hub.stack.acd._offers
+    assert conv.id in hub.stack.acd.offers
     await hub.stack.desk.accept("a1", conv.id)
     assert (await hub.stack.router.book.get(conv.id)).agent == "a1"
 
@@ -397,6 +397,33 @@ async def test_case_status_is_told_only_to_its_owner(hub: Hub):
     assert f"工单{case.number}（路灯不亮）：已登记" in mine.replies[0].text
     theirs = await hub.say("v2", f"查一下进度 {case.number}")
     assert "没有查到您名下的工单" in theirs.replies[0].text
+
+
+async def test_case_status_covers_cases_filed_with_the_customers_proven_phone(hub: Hub):
+    """A case an agent filed from a call names the caller's number; the same citizen texting
+    from that number (an SMS identity: proven by the network) is told of it."""
+    from cases.model import CaseType, NewCase
+    from cases.workflow import CaseAction, CaseCommand
+
+    desk = hub.stack.router.dialogs._cases
+    case = await desk.open(
+        NewCase(CaseType.REPAIR, "路灯不亮", contact_phone="13800001111"), actor="agent1"
+    )
+    await desk.act(case.number, CaseCommand(CaseAction.ACCEPT, actor="agent1"))
+    sms = InboundMessage(
+        channel="sms",
+        account="test",
+        provider_id="s1",
+        identity=Identity(IdentityKind.PHONE, "+8613800001111"),
+        text="查一下进度",
+        received_at=hub.clock.now(),
+    )
+    told = (await hub.stack.router.handle_inbound(sms)).replies[0].text
+    assert f"工单{case.number}（路灯不亮）：已受理" in told
+    assert "最新进展" in told
+    assert "已受理" in told
+    stranger = await hub.say("v9", f"查一下进度 {case.number}")
+    assert "没有查到您名下的工单" in stranger.replies[0].text
 
 
 async def test_failed_delivery_is_retried_then_marked_failed(hub: Hub):

@@ -17,10 +17,11 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from channels.mail import MAILER
+from channels.mail.records import MailRecord
 from hub.app import create_app
 from hub.settings import Settings, SettingsError, load_settings
 from mongo.client import Database
-from mongo.mail import MailRecord, MongoMailRepository
+from mongo.mail import MongoMailRepository
 from mongo.verifications import MongoVerificationRepository, Verification
 from tests.agent_web.conftest import Hub
 from tests.channels.helpers import eventually

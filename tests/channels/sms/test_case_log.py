@@ -54,7 +54,7 @@ async def test_a_department_user_reads_only_their_cases_sms(demo_hub: Hub):
     assert {s["purpose"] for s in shown} == {"accepted", "dispatched"}
     for number in (elsewhere, undispatched):
         refused = await water.json("GET", _sms(number), status=403)
-        assert refused == {"error": "forbidden", "reason": f"water1 may not read case {number}"}
+        assert refused == {"error": "forbidden", "reason": "您无权查看该工单的短信记录"}
 
 
 async def test_an_agent_reads_the_sms_of_cases_they_opened_or_serve_only(demo_hub: Hub):

@@ -13,7 +13,7 @@ import aiohttp
 import pytest_asyncio
 from pydantic import SecretStr
 
-from channels.keys import ROUTING
+from agent_web.keys import CONVERSATIONS, CUSTOMERS, OUTBOX
 from channels.telegram import PATH
 from channels.telegram.sender import BLOCKED, split_text
 from channels.telegram.updates import PHONE_LINKED, PHONE_NOT_OWN
@@ -139,7 +139,7 @@ async def test_voice_and_location_are_stored_with_their_attachments(webhook: Rig
 
 
 async def test_a_shared_contact_links_telegram_to_the_phone_customer(webhook: Rig):
-    customers = webhook.app[ROUTING].customers
+    customers = webhook.app[CUSTOMERS]
     by_phone = await customers.get_or_create(Identity(IdentityKind.PHONE, "+8613812345678"))
     await webhook.tg.post_webhook(webhook.tg.text_update(USER, "你好"), SECRET)
     someone_else = webhook.tg.contact_update(USER, "+8613900000000", own=False)
@@ -157,9 +157,9 @@ async def test_a_shared_contact_links_telegram_to_the_phone_customer(webhook: Ri
 
 
 async def _agent_says(rig: Rig, text: str) -> str:
-    stack = rig.app[ROUTING]
     [first] = await rig.inbound()
-    return await agent_says(stack, await stack.conversations.get(first["conversation_id"]), text)
+    conv = await rig.app[CONVERSATIONS].get(first["conversation_id"])
+    return await agent_says(rig.app[OUTBOX], conv, text)
 
 
 async def _delivery(rig: Rig, message_id: str) -> dict[str, Any]:
@@ -168,7 +168,7 @@ async def _delivery(rig: Rig, message_id: str) -> dict[str, Any]:
 
 async def test_sends_are_split_retried_after_429_and_failed_when_blocked(webhook: Rig):
     await webhook.tg.post_webhook(webhook.tg.text_update(USER, "你好"), SECRET)
-    await webhook.app[ROUTING].outbox.drain()
+    await webhook.app[OUTBOX].drain()
     before = len(webhook.tg.texts_to(USER))
 
     long_text = "办理进度说明。" * 800  # 5600 characters: two Telegram messages

@@ -14,8 +14,9 @@ import pytest_asyncio
 from pydantic import SecretStr
 from wechatpy import parse_message
 
-from channels.keys import ROUTING
+from agent_web.keys import OUTBOX, ROUTER
 from hub.app import create_app
+from hub.keys import DB
 from hub.settings import Settings
 from routing.bot import BotAnswer
 from tests.channels.helpers import agent_says
@@ -58,12 +59,13 @@ class Rig:
     async def agent_writes(self, openid: str, text: str) -> dict[str, Any]:
         """The customer writes, then an agent's message goes out through the outbox; returns
         the agent's stored message once every delivery attempt is over."""
-        stack = self.app[ROUTING]
+        db = self.app[DB]
         resp = await self.send(text_xml(openid, "你好", zlib.crc32(openid.encode())))
         assert resp.status == 200
-        [conv] = [c async for c in stack.conversations._col.find({})]
-        message_id = await agent_says(stack, await stack.router.book.get(conv["_id"]), text)
-        return await stack.messages._col.find_one({"_id": message_id})
+        [conv] = [c async for c in db["conversations"].find({})]
+        conversation = await self.app[ROUTER].conversation(conv["_id"])
+        message_id = await agent_says(self.app[OUTBOX], conversation, text)
+        return await db["messages"].find_one({"_id": message_id})
 
 
 def wechat_settings(settings: Settings, wx: WeChatEmulator, *, aes: bool) -> Settings:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from channels.keys import ROUTING
+from agent_web.keys import ROUTER
 from mongo.client import Database
 from routing.replies import TOO_LONG
 from tests.channels.wechat.conftest import Rig
@@ -165,7 +165,7 @@ async def test_a_malformed_encrypted_message_is_a_400_with_a_reason(
 
 
 async def test_a_message_over_the_text_cap_gets_a_polite_reply(rig: Rig, db: Database):
-    limit = rig.app[ROUTING].router.config.max_text_chars
+    limit = rig.app[ROUTER].max_text_chars
     long_text = "路灯" * (limit // 2) + "坏"
     resp = await rig.send(text_xml("o-long", long_text, 3300))
     assert resp.status == 200
@@ -176,7 +176,7 @@ async def test_a_message_over_the_text_cap_gets_a_polite_reply(rig: Rig, db: Dat
 
 
 async def test_a_message_at_the_text_cap_goes_to_the_bot(rig: Rig):
-    limit = rig.app[ROUTING].router.config.max_text_chars
+    limit = rig.app[ROUTER].max_text_chars
     text = "停水" + "了" * (limit - 2)
     resp = await rig.send(text_xml("o-long-2", text, 3301))
     assert "停水" in await rig.passive_text(resp)

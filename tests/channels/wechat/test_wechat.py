@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 from wechatpy import parse_message
 
-from channels.keys import ROUTING
+from agent_web.keys import CUSTOMERS, OUTBOX
 from channels.wechat import API, CALLBACK
 from channels.wechat.api import split_text
 from channels.wechat.menu import push_menu
@@ -97,7 +97,7 @@ async def test_a_slow_answer_goes_out_through_the_customer_service_api(rig: Rig,
     assert await retry.text() == "success"
 
     async def sent_by_the_api() -> list[str]:
-        await rig.app[ROUTING].outbox.drain()
+        await rig.app[OUTBOX].drain()
         return rig.wx.texts_to("o-user-4")
 
     await eventually(sent_by_the_api)
@@ -213,7 +213,7 @@ async def test_case_progress_is_pushed_to_the_follower_as_template_messages(
     async with WeChatEmulator() as wx:
         client = await aiohttp_client(create_app(_with_templates(settings, wx), bot=FakeBot()))
         app = client.app
-        follower = await app[ROUTING].customers.get_or_create(
+        follower = await app[CUSTOMERS].get_or_create(
             Identity(IdentityKind.WECHAT, f"{APP_ID}:o-follower-1")
         )
         desk = app[CASE_DESK]
@@ -243,7 +243,7 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
     async with WeChatEmulator() as wx, aiohttp.ClientSession() as http:
         client = await aiohttp_client(create_app(_with_templates(settings, wx), bot=FakeBot()))
         app, url = client.app, str(client.make_url(PATH))
-        follower = await app[ROUTING].customers.get_or_create(
+        follower = await app[CUSTOMERS].get_or_create(
             Identity(IdentityKind.WECHAT, f"{APP_ID}:o-rater-1")
         )
 
@@ -257,7 +257,7 @@ async def test_the_completion_notice_asks_for_a_rating_answered_in_the_chat(
 
         number = await completed_case("楼道路灯不亮")
         done = wx.templates[-1]["data"]
-        assert done["first"]["value"] == "您的诉求已办结"
+        assert done["first"]["value"] == "您的诉求已办理完毕"
         assert "回复1满意" in done["remark"]["value"]
 
         assert "感谢您的评价" in await say("1", 9001)

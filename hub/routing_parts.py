@@ -1,4 +1,5 @@
-"""Builds the routing layer from its parts: used by the app factory and by tests alike."""
+"""Builds the routing services from their parts: used by the app factory (which puts each
+service under its own key) and by tests alike."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from routing.timers import Scheduler
 
 
 @dataclass
-class RoutingStack:
+class RoutingParts:
     router: Router
     desk: AgentDesk
     acd: Acd
@@ -52,7 +53,7 @@ def build_routing(
     scheduler: Scheduler,
     outbox_backoff_s: tuple[float, ...] = (1, 2, 5, 15, 60),
     rng: random.Random | None = None,
-) -> RoutingStack:
+) -> RoutingParts:
     messages = MongoMessageRepository(db)
     conversations = MongoConversationRepository(db)
     customers = MongoCustomerRepository(db)
@@ -75,6 +76,6 @@ def build_routing(
     )
     desk = AgentDesk(router, MongoAgentRepository(db), MongoPresenceLog(db))
     positions = PositionWatch(acd, bus, clock, scheduler)
-    return RoutingStack(
+    return RoutingParts(
         router, desk, acd, outbox, bus, messages, conversations, customers, positions
     )
