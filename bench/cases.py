@@ -245,15 +245,20 @@ async def _measure_stored(
             ),
         )
         reminders = CaseReminders(repo, FixedClock(now))
+        # the first passes raise every alert the stored deadlines call for (a batch of 200 per
+        # kind each), then a pass finds nothing new: the cost paid every minute
         t = time.perf_counter()
-        raised = len(await reminders.run_once())
+        raised = passes = 0
+        while batch_raised := len(await reminders.run_once()):
+            raised += batch_raised
+            passes += 1
         first = time.perf_counter() - t
         rows.append(
             [
                 label,
                 stored,
                 open_cases,
-                f"reminder pass, first ({raised} alerts)",
+                f"reminder passes until done ({raised} alerts in {passes} passes)",
                 1,
                 first * 1000,
                 first * 1000,
