@@ -30,11 +30,14 @@ from routing.events import (
     SupervisorAlert,
 )
 
+BOT_ACTOR = "bot"  # cases the bot files (routing/pending_dialogs.py)
+
 
 class EventFeed:
     def __init__(self, agent: Agent, acd: Acd) -> None:
         self.login = agent.login
         self.supervisor = agent.has_role(Role.SUPERVISOR)
+        self.is_agent = agent.has_role(Role.AGENT)
         self.department = agent.department if Role.DEPARTMENT in agent.roles else None
         self.watching: str | None = None  # one conversation followed live (monitor, preview)
         self._acd = acd
@@ -55,6 +58,8 @@ class EventFeed:
             return self.supervisor or self._acd.serves_queue(self.login, event.queue)
         if isinstance(event, CaseAlertRaised):
             if event.kind == "todo_due":  # a callback to make: the agent's own worklist
+                if event.created_by == BOT_ACTOR:  # booked by the bot: every agent and supervisor
+                    return self.is_agent or self.supervisor
                 return event.created_by == me
             return (
                 self.supervisor

@@ -68,3 +68,30 @@ async def test_deadlines_raise_one_alert_each_on_the_live_feed(hub: Hub, clock: 
     finally:
         listener.cancel()
         subscription.close()
+
+
+async def test_a_callback_the_bot_booked_reminds_the_agents_when_due(
+    hub: Hub,  # noqa: F811
+    clock: FixedClock,  # noqa: F811
+):
+    """预约回电: the bot files a todo case; at its reminder time every agent's feed hears it."""
+    from datetime import timedelta
+
+    from agent_web.keys import CASE_DESK
+    from cases.model import CaseType, NewCase
+
+    agent = await hub.staff("agent1", ready=True)
+    ws = await agent.ws()
+    assert (await ws.receive_json())["type"] == "hello"
+    todo = await hub.app[CASE_DESK].open(
+        NewCase(
+            CaseType.TODO, "回电：咨询公积金提取", remind_at=clock.now() + timedelta(minutes=30)
+        ),
+        actor="bot",
+    )
+    clock.advance(minutes=31)
+    await hub.app[REMINDERS].run_once()
+    while (event := await ws.receive_json(timeout=10))["type"] != "case_alert":
+        pass
+    assert (event["kind"], event["case"], event["label"]) == ("todo_due", todo.number, "待办提醒")
+    await ws.close()
