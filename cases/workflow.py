@@ -219,7 +219,9 @@ def _effects(case: Case, cmd: CaseCommand, now: datetime, due: DuePolicy) -> dic
     if a is CaseAction.REVISIT:
         return {"satisfaction": cmd.satisfaction}
     if a is CaseAction.CLOSE:  # 直接办结 carries the answer given on the spot as the reply
-        return {"closed_at": now} | ({"reply": cmd.reply.strip()} if cmd.reply.strip() else {})
+        # supervision ends with the case (its events keep the record)
+        done = {"closed_at": now, "supervised": False}
+        return done | ({"reply": cmd.reply.strip()} if cmd.reply.strip() else {})
     if a is CaseAction.REOPEN:
         return {"closed_at": None, "satisfaction": None, "due_at": due.due_at(case.type, now)}
     if a is CaseAction.SUPERVISE:

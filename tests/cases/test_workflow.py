@@ -284,3 +284,11 @@ def test_reply_attachments_accumulate_on_the_case():
         DUE,
     )
     assert replied.attachments == ("p1", "p2")
+
+
+def test_supervision_ends_when_the_case_closes():
+    case = run(make_case(), A.ACCEPT, A.DISPATCH, A.SUPERVISE, A.CONFIRM, A.REPLY, A.REVISIT)
+    assert case.supervised
+    closed = apply_command(case, CaseCommand(A.CLOSE, actor="agent1"), NOW, DUE)
+    assert not closed.supervised
+    assert [e.action for e in closed.events].count("supervise") == 1
