@@ -33,6 +33,7 @@ from routing.conversation_model import Conversation
 from routing.customers import CustomerRepository, IdentityKind
 from routing.messages import Direction, SenderKind
 
+_DRAFT_SLOTS = ("phone", "address", "district", "time", "service_type")
 # Types an agent files from a chat; todo cases need a reminder time and come from elsewhere.
 FROM_CHAT = tuple(t for t in CaseType if t is not CaseType.TODO)
 # Types an agent may close on the spot (直接办结) with the answer given.
@@ -75,11 +76,15 @@ async def case_draft(request: web.Request, me: Caller) -> web.Response:
         elif m.direction is Direction.INBOUND and "contact_phone" in meta:
             typed = meta["contact_phone"]
     said = [m.text for m in messages if m.direction is Direction.INBOUND and m.text]
-    case_type = next(
+    # What the bot gathered over the whole conversation (routing/dialogue_state.py) wins over
+    # any one turn: the intent that first asked for a person or a case, the slots filled.
+    slots = {k: v for k, v in conv.dialogue.slots if v}
+    found.update({k: v for k, v in slots.items() if k in _DRAFT_SLOTS})
+    case_type = _TYPE_BY_INTENT.get(conv.dialogue.main_intent) or next(
         (_TYPE_BY_INTENT[i] for i in reversed(intents) if i in _TYPE_BY_INTENT), CaseType.CONSULT
     )
     service = found.get("service_type", "")
-    first = said[0] if said else ""
+    first = slots.get("what") or (said[0] if said else "")
     draft = {
         "type": case_type.value,
         "title": (service + "：" if service else "") + first[:60],

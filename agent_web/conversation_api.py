@@ -37,7 +37,9 @@ async def show(request: web.Request, me: Caller) -> web.Response:
     messages = await request.app[MESSAGES].list_for_conversation(conv.id, limit=TRANSCRIPT_LIMIT)
     return web.json_response(
         {
-            "conversation": await with_customer(request.app[CUSTOMERS], conv),
+            "conversation": await with_customer(
+                request.app[CUSTOMERS], conv, request.app[ROUTER].reply_watch
+            ),
             "messages": transcript_json(messages),
         }
     )
@@ -86,14 +88,21 @@ async def transfer(request: web.Request, me: Caller) -> web.Response:
     target = text(body, "agent", max_len=64, default="")
     queue = text(body, "queue", max_len=64, default="")
     if bool(target) == bool(queue):
-        raise refusal(400, "bad_request", "give either an agent or a queue to transfer to")
+        raise refusal(400, "bad_request", "请选择要转给的坐席或队列（二选一）")
     desk = request.app[AGENT_DESK]
     cid = request.match_info["cid"]
     if target:
         if target == me.login:
-            raise refusal(400, "bad_request", "cannot transfer a conversation to yourself")
+            raise refusal(400, "bad_request", "不能转接给自己")
+        seat = request.app[ACD].seat(target)
+        conv = await desk.serving_conversation(me.login, cid)
+        if seat is None or not (seat.connected and seat.can_take(conv.media)):
+            name = seat.name if seat else target
+            raise refusal(409, "target_unavailable", f"{name}当前未就绪或已满负荷，无法接收转接")
         conv = await desk.transfer_to_agent(me.login, cid, target, remark)
     else:
+        if request.app[ACD].queue_config(queue) is None:
+            raise refusal(400, "unknown_queue", "没有这个队列")
         conv = await desk.transfer_to_queue(me.login, cid, queue, remark)
     return web.json_response({"conversation": await with_customer(request.app[CUSTOMERS], conv)})
 

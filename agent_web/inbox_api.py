@@ -3,6 +3,8 @@
 GET  /api/v1/agent/inbox                      everything the inbox shows
 GET  /api/v1/agent/waiting                    the waiting lists only (refreshed on queue events)
 GET  /api/v1/agent/directory                  agents and queues (transfer targets), wrap-up codes
+GET  /api/v1/agent/transfer-targets           who can take a chat now: ready agents with room,
+                                              and the queues (waiting, agents ready in each)
 POST /api/v1/agent/status                     {"status": "ready" | "busy" | "away"}
 POST /api/v1/agent/offers/{cid}/accept | /decline
 POST /api/v1/agent/waiting/{cid}/pick         manual queues only
@@ -22,10 +24,11 @@ from agent_web.views import conversation_json, entry_json, iso
 from primitives.errors import Conflict, NotAllowed
 from routing.agent_desk import AgentDesk
 from routing.agents import Role
-from routing.conversation_model import WITH_AGENT, Conversation
+from routing.conversation_model import WITH_AGENT, Conversation, Media
 from routing.customers import CustomerRepository
 from routing.errors import CustomerNotFound
 from routing.presence import AgentSeat, AgentStatus
+from routing.reply_watch import AgentReplyWatch
 
 SERVING = (Role.AGENT, Role.SUPERVISOR)
 MAX_WAITING_SHOWN = 50
@@ -49,17 +52,29 @@ def presence_json(seat: AgentSeat | None) -> dict[str, Any]:
     }
 
 
-async def with_customer(customers: CustomerRepository, conv: Conversation) -> dict[str, Any]:
+async def with_customer(
+    customers: CustomerRepository, conv: Conversation, watch: AgentReplyWatch | None = None
+) -> dict[str, Any]:
+    """The conversation with its customer; with watch, also how long the customer waits for
+    the agent's answer and when it goes to another agent."""
     try:
         customer = await customers.get(conv.customer_id)
     except CustomerNotFound:
         customer = None
-    return conversation_json(conv, customer)
+    if watch is None:
+        return conversation_json(conv, customer)
+    return conversation_json(
+        conv,
+        customer,
+        waiting_since=watch.waiting_since(conv.id),
+        reply_due=watch.reply_due(conv.id),
+    )
 
 
 @requires(*SERVING)
 async def inbox(request: web.Request, me: Caller) -> web.Response:
     customers = request.app[CUSTOMERS]
+    watch = request.app[ROUTER].reply_watch
     mine = [
         c
         for c in await request.app[CONVERSATIONS].in_states(WITH_AGENT)
@@ -69,7 +84,7 @@ async def inbox(request: web.Request, me: Caller) -> web.Response:
     return web.json_response(
         {
             "me": presence_json(request.app[ACD].seat(me.login)),
-            "conversations": [await with_customer(customers, c) for c in mine],
+            "conversations": [await with_customer(customers, c, watch) for c in mine],
             "offers": await _offers(request, me),
             "waiting": await _waiting(request, me.login),
         }
@@ -164,12 +179,58 @@ async def directory(request: web.Request, me: Caller) -> web.Response:
         if _is_active_agent(desk, s.login)
     ]
     queues = [
-        {"name": q.name, "title": q.title, "manual": acd.is_manual(q.name)}
+        {
+            "name": q.name,
+            "title": q.title,
+            "manual": acd.is_manual(q.name),
+            "reply_timeout_s": q.reply_timeout_s,
+        }
         for q in acd.queue_configs().values()
     ]
     return web.json_response(
         {"agents": agents, "queues": queues, "wrap_up_codes": list(WRAP_UP_CODES)}
     )
+
+
+@requires(*SERVING)
+async def transfer_targets(request: web.Request, me: Caller) -> web.Response:
+    """Only agents who could take a chat now (signed in, ready, below their limit) and the
+    queues with how many wait and how many agents are ready for each."""
+    acd, desk = request.app[ACD], request.app[AGENT_DESK]
+    media = Media.CHAT
+    cid = request.query.get("conversation", "")
+    if cid:
+        media = (await request.app[ROUTER].conversation(cid)).media
+    ready = [
+        s
+        for s in acd.seats()
+        if s.login != me.login
+        and s.connected
+        and s.can_take(media)
+        and _is_active_agent(desk, s.login)
+    ]
+    agents = [
+        {
+            "login": s.login,
+            "name": s.name,
+            "status": s.status.value,
+            "load": s.load,
+            "max_chats": s.max_chats,
+            "skills": sorted(s.skills),
+        }
+        for s in sorted(ready, key=lambda s: (s.load / max(1, s.max_chats), s.name))
+    ]
+    queues = [
+        {
+            "name": q.name,
+            "title": q.title,
+            "manual": acd.is_manual(q.name),
+            "waiting": acd.waiting_count(q.name),
+            "ready_agents": sum(1 for s in ready if acd.serves_queue(s.login, q.name)),
+        }
+        for q in acd.queue_configs().values()
+    ]
+    return web.json_response({"agents": agents, "queues": queues})
 
 
 def _is_active_agent(desk: AgentDesk, login: str) -> bool:
@@ -217,6 +278,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/agent/inbox", inbox)
     app.router.add_get("/api/v1/agent/waiting", waiting)
     app.router.add_get("/api/v1/agent/directory", directory)
+    app.router.add_get("/api/v1/agent/transfer-targets", transfer_targets)
     app.router.add_post("/api/v1/agent/status", set_status)
     app.router.add_post("/api/v1/agent/offers/{cid}/accept", accept)
     app.router.add_post("/api/v1/agent/offers/{cid}/decline", decline)

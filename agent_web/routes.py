@@ -21,6 +21,7 @@ from agent_web import (
     conversation_api,
     inbox_api,
     kb_admin_api,
+    metrics,
     pages,
     screen_pop,
     supervisor_api,
@@ -60,6 +61,7 @@ def add_routes(app: web.Application) -> None:
         kb_admin_api,
         agent_socket,
         pages,
+        metrics,
     ):
         module.add_routes(app)
 

@@ -96,7 +96,8 @@ async def conversations(request: web.Request, me: Caller) -> web.Response:
     active = await request.app[CONVERSATIONS].in_states(WAITING | WITH_AGENT)
     active.sort(key=lambda c: (c.state.value, c.updated_at))
     customers = request.app[CUSTOMERS]
-    listed = [await with_customer(customers, c) for c in active[:MAX_LISTED]]
+    watch = request.app[ROUTER].reply_watch
+    listed = [await with_customer(customers, c, watch) for c in active[:MAX_LISTED]]
     return web.json_response({"conversations": listed, "total": len(active)})
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from cases.model import Case
 from routing.conversation_model import Conversation
 from routing.customers import Customer, Identity, IdentityKind
-from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
+from routing.messages import Attachment, DeliveryState, Direction, SenderKind, StoredMessage
 from routing.waiting import QueueEntry
 
 
@@ -20,8 +20,15 @@ def iso(at: datetime | None) -> str | None:
 
 
 def conversation_json(
-    conv: Conversation, customer: Customer | None = None, last: StoredMessage | None = None
+    conv: Conversation,
+    customer: Customer | None = None,
+    last: StoredMessage | None = None,
+    *,
+    waiting_since: datetime | None = None,
+    reply_due: datetime | None = None,
 ) -> dict[str, Any]:
+    """waiting_since / reply_due: the customer waits for the agent's answer since then, and the
+    conversation goes to another agent at reply_due unless the agent answers first."""
     return {
         "id": conv.id,
         "channel": conv.last_channel or conv.channel,
@@ -40,6 +47,8 @@ def conversation_json(
         "wrap_up_code": conv.wrap_up_code,
         "customer": customer_json(customer) if customer else {"id": conv.customer_id},
         "last_message": _preview(last) if last else None,
+        "awaiting_reply_since": iso(waiting_since),
+        "reply_due_at": iso(reply_due),
     }
 
 
@@ -93,7 +102,7 @@ def message_json(m: StoredMessage, nlu: dict[str, Any] | None = None) -> dict[st
         "internal": m.channel == "internal",
         "created_at": iso(m.created_at),
         "delivery": m.delivery.value,
-        "attachments": [{"kind": a.kind, "name": a.name} for a in m.attachments],
+        "attachments": [attachment_json(a) for a in m.attachments],
     }
     if m.delivery is DeliveryState.FAILED:
         out["error"] = m.error  # why the citizen did not get it, for the agent (zh-CN)
@@ -102,6 +111,13 @@ def message_json(m: StoredMessage, nlu: dict[str, Any] | None = None) -> dict[st
     if nlu is not None:
         out["nlu"] = nlu
     return out
+
+
+def attachment_json(a: Attachment) -> dict[str, Any]:
+    """A citizen's file; its url only when the hub serves it itself (a same-origin path, which
+    checks who may download it), never a provider's address."""
+    url = a.url if a.url.startswith("/webchat/files/") else ""
+    return {"kind": a.kind, "name": a.name, "mime": a.mime, "size": a.size, "url": url}
 
 
 def bot_meta(meta: dict[str, str]) -> dict[str, Any]:

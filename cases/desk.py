@@ -84,7 +84,9 @@ class CaseDesk:
         """Validate and store a new case in state new. Raises InvalidInput, UnknownCategory."""
         _validate_new(new)
         category = self._taxonomy().validate_path(new.category)
+        phone = _phone(new.contact_phone)  # every check before a number is taken: none is burnt
         now = self._clock.now()
+        due_at = self._due.due_at(new.type, now, new.remind_at)
         number = await self._repo.next_number(now.astimezone(LOCAL_TZ).date())
         created = CaseEvent(1, "create", actor, now, None, CaseState.NEW)
         case = Case(
@@ -97,12 +99,12 @@ class CaseDesk:
             customer_id=new.customer_id,
             conversation_id=new.conversation_id,
             channel=new.channel,
-            contact_phone=_phone(new.contact_phone),
+            contact_phone=phone,
             address=new.address.strip(),
             department=new.department,
             priority=new.priority if new.type is not CaseType.EMERGENCY else max(new.priority, 100),
             created_at=now,
-            due_at=self._due.due_at(new.type, now, new.remind_at),
+            due_at=due_at,
             version=1,
             emergency_contacts=new.emergency_contacts,
             remind_at=new.remind_at,
@@ -171,13 +173,13 @@ class CaseDesk:
 
 def _validate_new(new: NewCase) -> None:
     if not new.title.strip():
-        raise InvalidInput("a case needs a title")
+        raise InvalidInput("请填写工单标题")
     if len(new.title) > MAX_TITLE or len(new.description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"title ≤ {MAX_TITLE} and description ≤ {MAX_DESCRIPTION} characters")
+        raise InvalidInput(f"标题不超过 {MAX_TITLE} 字，诉求内容不超过 {MAX_DESCRIPTION} 字")
     if new.type is CaseType.TODO and new.remind_at is None:
-        raise InvalidInput("a todo case needs a reminder time (remind_at)")
+        raise InvalidInput("待办工单需要设置提醒时间")
     if new.type is CaseType.EMERGENCY and not (new.emergency_contacts or new.contact_phone):
-        raise InvalidInput("an emergency case needs a contact phone or emergency contacts")
+        raise InvalidInput("紧急工单需要填写联系电话或紧急联系人")
 
 
 def _phone(text: str | None) -> str | None:
@@ -186,4 +188,4 @@ def _phone(text: str | None) -> str | None:
     try:
         return PhoneNumber.parse(text).e164
     except ValueError as e:
-        raise InvalidInput("contact phone is not a valid phone number") from e
+        raise InvalidInput("联系电话格式不正确，请填写11位手机号或带区号的固定电话") from e

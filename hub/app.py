@@ -35,6 +35,7 @@ from agent_web.keys import (
     ROUTER,
     TAXONOMY,
 )
+from agent_web.metrics import METRICS, METRICS_TOKEN, TimedBot, open_metrics
 from cases.taxonomy import Taxonomy, load_taxonomy_file
 from channels import rest
 from hub import case_wiring, channel_wiring, sms_mail_wiring
@@ -86,6 +87,7 @@ def create_app(
     app[HEALTH_PROBES] = {}
     app.cleanup_ctx.append(open_mongo)
     app.cleanup_ctx.append(partial(open_routing, bot=bot))
+    app.cleanup_ctx.append(open_metrics)
     app.cleanup_ctx.append(open_inbox)
     app.cleanup_ctx.append(open_case_jobs)
     # After every channel registered its sender, before the first request: finish what a
@@ -94,6 +96,8 @@ def create_app(
     # Before any socket closes: agents disconnected by the shutdown keep their work.
     app.on_shutdown.append(_stop_routing)
     health.add_routes(app)
+    token = settings.hub_metrics_token
+    app[METRICS_TOKEN] = token.get_secret_value() if token is not None else ""
     channel_wiring.add_rest(app, settings)
     inbox.add_routes(app)
     channel_wiring.install_webchat(app, settings)
@@ -135,7 +139,7 @@ async def open_routing(app: web.Application, bot: Bot | None) -> AsyncIterator[N
         app[KB_SEARCH] = built.kb
         app[KNOWLEDGE_BASE] = built.kb
         bot = built
-    the_bot = bot
+    the_bot = TimedBot(bot, app[METRICS]) if METRICS in app else bot
     scheduler = AsyncioScheduler(clock)
     stack = build_routing(
         app[DB],

@@ -94,7 +94,14 @@ def _is_small_talk(parsed: ParseResult, text: str) -> bool:
 
 async def build_parser(settings: Settings) -> Parser:
     """The embedded parser, trained from the configured NLU data; with RASA_URL set, Rasa
-    first and the embedded parser whenever Rasa does not answer."""
+    first and the embedded parser whenever Rasa does not answer. Either way, the one emergency
+    decision (nlu/emergency_decision.py) runs on what the answering backend returned."""
+    from nlu.emergency_decision import EmergencyGuardedParser
+
+    return EmergencyGuardedParser(await _backend_parser(settings))
+
+
+async def _backend_parser(settings: Settings) -> Parser:
     from nlu.embedded import EmbeddedParser
 
     embedded = await asyncio.to_thread(
@@ -114,10 +121,11 @@ async def build_parser(settings: Settings) -> Parser:
 
 async def build_knowledge_base(settings: Settings, repo: ArticleRepository) -> KnowledgeBase:
     """The knowledge base over the stored articles; edits through it are stored first."""
+    from hub.progress import ProgressEmbedder
     from kb.embedder import make_embedder
     from kb.thresholds import load_profile
 
-    embedder = await asyncio.to_thread(make_embedder, settings.kb_embedder)
+    embedder = ProgressEmbedder(await asyncio.to_thread(make_embedder, settings.kb_embedder))
     profile = load_profile(settings.kb_thresholds, embedder.name)
     kb = KnowledgeBase(embedder, profile, cache_root=settings.hub_var_dir / "kb-cache")
     await kb.load(repo)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from functools import partial
+from pathlib import Path
 
 from aiohttp import web
 
@@ -23,13 +24,14 @@ from channels.webchat.config import WebchatConfig
 from channels.webchat.keys import RATINGS, TRANSCRIPT_REQUESTS, UPLOAD_RECORDS, VERIFICATIONS
 from channels.wechat.config import WeChatConfig
 from hub.keys import DB
-from hub.settings import Settings
+from hub.settings import DATA_DIR, Settings
 from mongo.ratings import MongoRatingRepository
 from mongo.surveys import MongoSurveyRepository
 from mongo.telegram_offsets import MongoTelegramOffsets
 from mongo.transcripts import MongoTranscriptRequestRepository
 from mongo.uploads import MongoUploadRepository
 from mongo.verifications import MongoVerificationRepository
+from primitives.yaml_io import load_yaml
 
 
 def add_rest(app: web.Application, settings: Settings) -> None:
@@ -67,7 +69,14 @@ def webchat_config(settings: Settings) -> WebchatConfig:
     return WebchatConfig(
         var_dir=settings.hub_var_dir,
         session_secret=secret.get_secret_value() if secret is not None else None,
+        popular=popular_questions(),
     )
+
+
+def popular_questions(path: Path = DATA_DIR / "webchat_popular.yaml") -> tuple[str, ...]:
+    """The widget's 常见问题 buttons: a curated list of knowledge-base questions."""
+    data = load_yaml(path) if path.exists() else None
+    return tuple(str(q).strip() for q in data or () if str(q).strip())
 
 
 def wechat_config(settings: Settings) -> WeChatConfig | None:

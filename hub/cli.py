@@ -66,6 +66,10 @@ def _build_parser() -> argparse.ArgumentParser:
     ev_nlu.add_argument("--backend", choices=["embedded", "rasa"], default="embedded")
     ev_nlu.add_argument("--json", action="store_true", help="print one JSON object")
     ev_nlu.set_defaults(run=_cmd_eval_nlu)
+    ev_dlg = ev.add_parser("dialogues", help="multi-turn dialogues through the real router")
+    ev_dlg.add_argument("--file", type=Path, required=True, help="YAML list of dialogues")
+    ev_dlg.add_argument("--json", action="store_true", help="print one JSON object")
+    ev_dlg.set_defaults(run=_cmd_eval_dialogues)
 
     nlu = sub.add_parser("nlu", help="NLU backends").add_subparsers(metavar="what")
     rasa = nlu.add_parser("rasa", help="train (if needed) and serve the Rasa sidecar at RASA_URL")
@@ -166,6 +170,22 @@ def _cmd_eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
         )
     except NluError as e:
         raise UserFacingError(str(e)) from e
+    _print_result(result, args.json)
+    return 0
+
+
+def _cmd_eval_dialogues(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.eval_dialogues import evaluate_file
+
+    _require_file(args.file)
+    try:
+        result = asyncio.run(evaluate_file(args.file, settings))
+    except ValueError as e:
+        raise UserFacingError(str(e)) from e
+    if not args.json:
+        result = {k: v for k, v in result.items() if k != "failures"} | {
+            "failures": len(result["failures"])
+        }
     _print_result(result, args.json)
     return 0
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from hub.progress import track
 from kb.articles import Article, load_yaml, read_xlsx, write_xlsx, write_yaml
 from kb.errors import InvalidArticles
 from mongo.client import Database
@@ -56,7 +57,7 @@ async def import_articles(db: Database, path: Path, replace: bool) -> dict[str, 
     repo = MongoArticleRepository(db)
     before = {a.id: a for a in await repo.all()}
     created = updated = deleted = 0
-    for article in articles:
+    for article in track(articles, "导入知识库", "篇"):
         if article.id not in before:
             created += 1
         elif before[article.id] != article:

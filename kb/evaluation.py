@@ -5,6 +5,10 @@
 hit@k and MRR count only queries with an expected article; "abstain" means the decision was
 clarify or none. Abstain precision: of the queries we abstained on, the share that had no
 answer in the KB; abstain recall: of the queries with no answer, the share we abstained on.
+Decision figures: answer_rate and wrong_answer_rate (answered with another article) over the
+answerable queries, clarify_rate and clarify_hit (the expected article among the choices
+offered) over the answerable ones too, out_of_kb_abstain_rate and out_of_kb_clarify_rate over
+the out-of-KB ones.
 Latency is wall time per query, query embedding included.
 """
 
@@ -16,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.articles import load_yaml
-from kb.decision import KbDecision
+from kb.decision import CLARIFY_CHOICES, KbDecision
 from kb.embedder import make_embedder
 from kb.queries import LabelledQuery, load_queries
 from kb.service import KnowledgeBase
@@ -48,11 +52,27 @@ def evaluate(kb: KnowledgeBase, queries: list[LabelledQuery]) -> dict[str, float
     ranks: list[int] = []
     abstained: list[bool] = []
     latencies: list[float] = []
+    answerable = out_of_kb = answered = wrong = clarified = clarify_hit = 0
+    ook_abstained = ook_clarified = 0
     for q in queries:
         started = time.perf_counter()
         result = kb.query_sync(q.query, limit=_RANKS)
         latencies.append(time.perf_counter() - started)
         abstained.append(result.decision is not KbDecision.ANSWER)
+        top = result.best.article.id if result.best else None
+        offered = [h.article.id for h in result.hits[:CLARIFY_CHOICES]]
+        if q.expected is None:
+            out_of_kb += 1
+            ook_abstained += result.decision is not KbDecision.ANSWER
+            ook_clarified += result.decision is KbDecision.CLARIFY
+        else:
+            answerable += 1
+            if result.decision is KbDecision.ANSWER:
+                answered += 1
+                wrong += top != q.expected
+            elif result.decision is KbDecision.CLARIFY:
+                clarified += 1
+                clarify_hit += q.expected in offered
         if q.expected is not None:
             ranked = [h.article_id for h in result.hits]
             ranks.append(ranked.index(q.expected) if q.expected in ranked else _RANKS)
@@ -69,6 +89,12 @@ def evaluate(kb: KnowledgeBase, queries: list[LabelledQuery]) -> dict[str, float
         else 0.0,
         "abstain_precision": _ratio((abst & null).sum(), abst.sum()),
         "abstain_recall": _ratio((abst & null).sum(), null.sum()),
+        "answer_rate": _ratio(answered, answerable),
+        "wrong_answer_rate": _ratio(wrong, answerable),
+        "clarify_rate": _ratio(clarified, answerable),
+        "clarify_hit": _ratio(clarify_hit, clarified),
+        "out_of_kb_abstain_rate": _ratio(ook_abstained, out_of_kb),
+        "out_of_kb_clarify_rate": _ratio(ook_clarified, out_of_kb),
         "p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else 0.0,
         "p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else 0.0,
     }

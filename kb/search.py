@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kb import tokenize
 from kb.articles import Article
 from kb.indexes import KbIndexes
-from kb.pinyin import pinyin_spans
+from kb.pinyin import LatinQuery, latin_query, latin_spans, pinyin_spans
 
 FRAGMENT_CONTEXT = 24  # characters shown either side of the first match in a long field
 MAX_FRAGMENTS = 3
@@ -48,8 +48,13 @@ def search_articles(indexes: KbIndexes, text: str, limit: int = 10) -> list[Sear
     if not query or limit <= 0:
         return []
     grams = indexes.fields.score(tokenize.char_grams(query))
-    sounds = indexes.pinyin.score(indexes.pinyin.query_tokens(query))
-    ids = dict.fromkeys(grams.top(_CANDIDATES) + sounds.top(limit))
+    latin = latin_query(query)  # "shebaoka" or "sbk" typed for 社保卡
+    if latin is not None:
+        sounds = indexes.pinyin.score(indexes.pinyin.latin_tokens(latin))
+        ids = dict.fromkeys(grams.top(_CANDIDATES) + sounds.top(_CANDIDATES))
+    else:
+        sounds = indexes.pinyin.score(indexes.pinyin.query_tokens(query))
+        ids = dict.fromkeys(grams.top(_CANDIDATES) + sounds.top(limit))
     # One-character words highlight every stray 补 or 金: only a one-character query may.
     words = [w for w in tokenize.words(query) if len(w) > 1 or len(query) == 1]
     hits = []
@@ -58,7 +63,7 @@ def search_articles(indexes: KbIndexes, text: str, limit: int = 10) -> list[Sear
         if article is None:
             continue
         share = grams.get(article_id) + sounds.get(article_id)
-        hit = _match(article, query, words, share)
+        hit = _match(article, query, words, share, latin)
         if hit is not None:
             hits.append(hit)
     hits.sort(key=lambda h: h.score, reverse=True)
@@ -85,7 +90,13 @@ def render_fragment(h: Highlight) -> str:
     return "".join(out)
 
 
-def _match(article: Article, query: str, words: Sequence[str], share: float) -> SearchHit | None:
+def _match(
+    article: Article,
+    query: str,
+    words: Sequence[str],
+    share: float,
+    latin: LatinQuery | None = None,
+) -> SearchHit | None:
     fields = [("question", article.question)]
     fields += [("similar", s) for s in article.similar]
     fields += [("keywords", k) for k in article.keywords]
@@ -96,7 +107,7 @@ def _match(article: Article, query: str, words: Sequence[str], share: float) -> 
         folded = tokenize.fold(raw)
         whole = list(_occurrences(folded, [query]))
         parts = list(_occurrences(folded, words)) + list(_occurrences(folded, _bigrams(query)))
-        tones = pinyin_spans(raw, query)
+        tones = latin_spans(raw, latin) if latin is not None else pinyin_spans(raw, query)
         spans = _merge(whole + parts + tones)
         if not spans:
             continue

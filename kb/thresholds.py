@@ -67,6 +67,9 @@ class Profile:
     abstainer: Abstainer = field(default_factory=Abstainer)
     answer_at: float = 0.5  # P ≥ answer_at: answer with the best article
     clarify_at: float = 0.25  # clarify_at ≤ P < answer_at: offer the top 3; below: none
+    # P ≥ answer_at but the runner-up's fused score within this of the best: offer the top 3
+    # (0: never). Chosen with answer_at / clarify_at on a real-phrasing dev set.
+    clarify_margin: float = 0.0
     # A bare-topic query clarifies when its BM25 shares reach these (kb/decision.py).
     keyword_lexical: float = 0.4
     keyword_pinyin: float = 0.2
@@ -101,6 +104,7 @@ def profile_from_mapping(raw: Mapping[str, Any]) -> Profile:
         ),
         answer_at=float(raw.get("answer_at", 0.5)),
         clarify_at=float(raw.get("clarify_at", 0.25)),
+        clarify_margin=float(raw.get("clarify_margin", 0.0)),
         keyword_lexical=float(raw.get("keyword_lexical", 0.4)),
         keyword_pinyin=float(raw.get("keyword_pinyin", 0.2)),
         note=str(raw.get("note", "")),

@@ -15,6 +15,7 @@ from routing.conversation_model import (
     ConversationState,
     Media,
 )
+from routing.dialogue_state import DialogueState
 from routing.errors import ConversationNotFound
 
 
@@ -91,6 +92,7 @@ def _to_doc(c: Conversation) -> dict[str, Any]:
         "rating": c.rating,
         "tags": sorted(c.tags),
         "pending": c.pending,
+        "dialogue": c.dialogue.to_doc(),
     }
 
 
@@ -118,4 +120,5 @@ def _from_doc(d: Mapping[str, Any]) -> Conversation:
         rating=d.get("rating", ""),
         tags=frozenset(d.get("tags", ())),
         pending=d.get("pending", ""),
+        dialogue=DialogueState.from_doc(d.get("dialogue")),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from kb.articles import Article, article_from_mapping, article_to_mapping
 from kb.errors import ArticleNotFound
-from mongo.client import Database
+from mongo.client import Database, count
 
 
 class MongoArticleRepository:
@@ -42,7 +42,7 @@ class MongoArticleRepository:
             raise ArticleNotFound(article_id)
 
     async def count(self) -> int:
-        return await self._col.count_documents({})
+        return await count(self._col, {})
 
 
 def _from_doc(doc: Mapping[str, Any]) -> Article:

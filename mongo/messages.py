@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mongo.client import Database, insert_once
+from mongo.client import Database, count, insert_once
 from routing.messages import (
     Attachment,
     DeliveryState,
@@ -33,7 +33,7 @@ class MongoMessageRepository:
         return _message_from_doc(doc) if doc else None
 
     async def count(self, channel: str, external_id: str) -> int:
-        return await self._col.count_documents({"key": message_key(channel, external_id)})
+        return await count(self._col, {"key": message_key(channel, external_id)})
 
     async def list_for_conversation(
         self, conversation_id: str, *, after: str | None = None, limit: int = 100
@@ -43,6 +43,17 @@ class MongoMessageRepository:
             query["_id"] = {"$gt": after}
         cursor = self._col.find(query).sort("_id", 1).limit(limit)
         return [_message_from_doc(d) async for d in cursor]
+
+    async def latest_meta(self, conversation_id: str, key: str) -> str | None:
+        cursor = self._col.find(
+            {"conversation_id": conversation_id, "sender": SenderKind.BOT.value},
+            {f"meta.{key}": 1},
+        )
+        async for d in cursor.sort("_id", -1).limit(5):
+            value = (d.get("meta") or {}).get(key)
+            if value is not None:
+                return str(value)
+        return None
 
     async def last_at(self, conversation_id: str) -> datetime | None:
         cursor = self._col.find({"conversation_id": conversation_id}, {"created_at": 1})

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from channels.webchat.records import TranscriptRequest
-from mongo.client import Database
+from mongo.client import Database, count
 
 
 class MongoTranscriptRequestRepository:
@@ -45,4 +45,4 @@ class MongoTranscriptRequestRepository:
         for name, value in (("visitor", visitor), ("phone", phone), ("email", email)):
             if value is not None:
                 query[name] = value
-        return await self._col.count_documents(query)
+        return await count(self._col, query)

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from channels.webchat.records import Verification
-from mongo.client import Database
+from mongo.client import Database, count
 
 
 class MongoVerificationRepository:
@@ -48,7 +48,7 @@ class MongoVerificationRepository:
             query["visitor"] = visitor
         if to is not None:
             query["to"] = to
-        return await self._col.count_documents(query)
+        return await count(self._col, query)
 
     async def record_attempt(
         self, verification_id: str, max_attempts: int, verified_at: datetime | None

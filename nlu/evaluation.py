@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nlu.emergency_decision import EmergencyGuardedParser
 from nlu.errors import RasaUnavailable
 from nlu.parser import Entity, Parser
 from nlu.training_data import Example, load_training_data
@@ -96,7 +97,7 @@ def run_eval(
     if backend == "embedded":
         from nlu.embedded import EmbeddedParser
 
-        parser = EmbeddedParser.from_file(nlu_data)
+        parser = EmergencyGuardedParser(EmbeddedParser.from_file(nlu_data))
         return asyncio.run(evaluate(parser, examples))
     if backend == "rasa":
         if rasa_url:
@@ -116,7 +117,7 @@ async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[
             raise RasaUnavailable(
                 f"no Rasa server answers at {rasa_url}; start one with `hub nlu rasa`"
             )
-        return await evaluate(parser, examples)
+        return await evaluate(EmergencyGuardedParser(parser), examples)
 
 
 async def _eval_rasa_sidecar(

@@ -403,6 +403,20 @@ class Acd:
     def seats_with_skill(self, skill: str) -> list[AgentSeat]:
         return list(self.presence.with_skill(skill))
 
+    def agents_online(self, queue: str) -> int:
+        """Signed-in agents (any status but offline) who could serve queue: its own skill or
+        one it widens to. Zero: no wait can honestly be promised."""
+        cfg = self.config.queues.get(queue)
+        skills = {queue, *(cfg.widen_skills if cfg else ())}
+        return len(
+            {
+                s.login
+                for skill in skills
+                for s in self.presence.with_skill(skill)
+                if s.status is not AgentStatus.OFFLINE
+            }
+        )
+
     def queue_config(self, name: str) -> QueueConfig | None:
         return self.config.queues.get(name)
 

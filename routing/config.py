@@ -56,6 +56,26 @@ class BlacklistPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class IntakeRule:
+    code: str  # taxonomy code (any level): the case's category path is its prefixes
+    words: tuple[str, ...] = ()  # any of these in what the citizen said, the service type
+    kinds: tuple[str, ...] = ()  # only for these case types (empty: any)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakePolicy:
+    """Which intents the bot takes in as a case itself, what it asks, where it files them
+    (hub/data/intake.yaml). Empty: the bot hands those intents to a person at once."""
+
+    intents: dict[str, str] = field(default_factory=dict)  # intent -> case type
+    callback_words: tuple[str, ...] = ()  # a citizen asking to be called back
+    ask: dict[str, tuple[str, ...]] = field(default_factory=dict)  # case type -> slots, in order
+    queues: dict[str, str] = field(default_factory=dict)  # case type -> queue after filing
+    categories: tuple[IntakeRule, ...] = ()  # first match wins
+    fallback_category: dict[str, str] = field(default_factory=dict)  # case type -> code
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingConfig:
     queues: dict[str, QueueConfig]
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
@@ -71,6 +91,7 @@ class RoutingConfig:
     autopause_after_missed: int = 2  # consecutive missed offers before an agent is set away
     default_handle_time_s: float = 180.0  # seed of the per-queue average for wait estimates
     max_text_chars: int = 2000
+    intake: IntakePolicy = field(default_factory=IntakePolicy)
 
     def queue(self, name: str) -> QueueConfig:
         try:
@@ -97,14 +118,32 @@ def load_routing_config(path: Path, calendar: WorkCalendar | None = None) -> Rou
     for key in ("intents", "emergency_intents", "tags"):
         if key in esc:
             esc[key] = frozenset(esc[key])
+    intake_file = data.get("intake_file")
     config = RoutingConfig(
         queues=queues,
         escalation=EscalationPolicy(**esc),
         blacklist=BlacklistPolicy(**(data.get("blacklist") or {})),
+        intake=_intake(path.parent / intake_file) if intake_file else IntakePolicy(),
         **(data.get("timers") or {}),
     )
     _check(config, path)
     return config
+
+
+def _intake(path: Path) -> IntakePolicy:
+    data = load_yaml(path) or {}
+    rules = tuple(
+        IntakeRule(str(r["code"]), tuple(r.get("words", ())), tuple(r.get("kinds", ())))
+        for r in data.get("categories") or ()
+    )
+    return IntakePolicy(
+        intents=dict(data.get("intents") or {}),
+        callback_words=tuple(data.get("callback_words") or ()),
+        ask={k: tuple(v) for k, v in (data.get("ask") or {}).items()},
+        queues=dict(data.get("queues") or {}),
+        categories=rules,
+        fallback_category={k: str(v) for k, v in (data.get("fallback_category") or {}).items()},
+    )
 
 
 def _check(config: RoutingConfig, path: Path) -> None:

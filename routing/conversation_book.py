@@ -7,11 +7,13 @@ conditional update in the repository.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime
 
 from routing.conversation_model import Conversation, ConversationRepository, ConversationState
+from routing.dialogue_state import DIALOGUE_META, DialogueState
 from routing.messages import MessageRepository
 
 _MAX_CACHED = 50_000
@@ -41,8 +43,24 @@ class ConversationBook:
     async def get(self, conversation_id: str) -> Conversation:
         conv = self._by_id.get(conversation_id)
         if conv is None:
-            conv = self._remember(await self._repo.get(conversation_id))
+            conv = self._remember(await self._with_dialogue(await self._repo.get(conversation_id)))
         return conv
+
+    def hold(self, conv: Conversation) -> Conversation:
+        """Keep a change in memory only: the dialogue state, which the bot's next reply stores
+        (routing/turns.py), so a citizen's turn costs no conversation write."""
+        return self._remember(conv)
+
+    async def _with_dialogue(self, conv: Conversation) -> Conversation:
+        """The dialogue state the newest bot reply carries (newer than the conversation's own
+        copy, which is written only with the conversation's other changes)."""
+        stored = await self._messages.latest_meta(conv.id, DIALOGUE_META)
+        if stored is None:
+            return conv
+        try:
+            return replace(conv, dialogue=DialogueState.from_doc(json.loads(stored)))
+        except (ValueError, TypeError, AttributeError):
+            return conv
 
     def cached(self, conversation_id: str) -> Conversation | None:
         return self._by_id.get(conversation_id)

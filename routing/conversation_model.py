@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
+from routing.dialogue_state import DialogueState
+
 
 class ConversationState(StrEnum):
     BOT = "bot"  # the bot is answering
@@ -56,6 +58,7 @@ class Conversation:
     rating: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
     pending: str = ""  # a small dialog the bot is in: after_hours, leave_message, callback_phone
+    dialogue: DialogueState = field(default_factory=DialogueState)  # topic, slots, intake
 
     @property
     def is_open(self) -> bool:

@@ -104,6 +104,11 @@ class MessageRepository(Protocol):
         """Inbound messages received between since and until, oldest first."""
         ...
 
+    async def latest_meta(self, conversation_id: str, key: str) -> str | None:
+        """meta[key] of the conversation's newest bot message that carries it (among its
+        last few messages), or None."""
+        ...
+
     async def pending_outbound(self, limit: int = 1000) -> list[StoredMessage]:
         """Outbound messages stored but not yet handed to their channel."""
         ...

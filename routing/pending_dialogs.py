@@ -39,6 +39,10 @@ class PendingDialogs:
     def __init__(self, cases: CaseDesk) -> None:
         self._cases = cases
 
+    @property
+    def cases(self) -> CaseDesk:
+        return self._cases
+
     async def handle(
         self, router: DialogRouter, conv: Conversation, customer: Customer, inbound: StoredMessage
     ) -> Outcome | None:

@@ -32,12 +32,27 @@ LEAVE_BUTTON = "留言"
 CALLBACK_BUTTON = "预约回电"
 
 
-def queued(queue_title: str, position: int, wait_s: int) -> str:
+def queued(queue_title: str, position: int, wait_s: int, agents_online: int | None = None) -> str:
+    """agents_online=0: no agent of the queue is signed in, so no wait can be promised."""
+    if agents_online == 0:
+        return no_agent_online(queue_title)
     return f"正在为您转接人工客服（{queue_title}），您前面还有{max(0, position - 1)}位，{_wait(wait_s)}"
 
 
-def still_waiting(position: int, wait_s: int) -> str:
+def still_waiting(position: int, wait_s: int, agents_online: int | None = None) -> str:
+    if agents_online == 0:
+        return no_agent_online("")
     return f"人工客服正在忙，您前面还有{max(0, position - 1)}位，{_wait(wait_s)}请耐心等候。"
+
+
+def no_agent_online(queue_title: str) -> str:
+    """The honest answer when nobody could take the chat now: no position, no estimate."""
+    where = f"（{queue_title}）" if queue_title else ""
+    return (
+        f"抱歉，现在暂无人工客服{where}在线，无法估计等待时间。"
+        f"您可以继续等待，客服上线后会第一时间为您接通；也可以回复“{LEAVE_BUTTON}”留下您的问题，"
+        f"或回复“{CALLBACK_BUTTON}”预约回电。"
+    )
 
 
 def _wait(seconds: int) -> str:

@@ -31,6 +31,7 @@ from routing.conversation_model import (
     Priority,
 )
 from routing.customers import Customer, CustomerRepository, IdentityKind
+from routing.dialogue_state import DialogueState, follow_up_of, overlap, phone_in, remember
 from routing.events import (
     ConversationQueued,
     EventBus,
@@ -38,6 +39,7 @@ from routing.events import (
     MessageNotDelivered,
     SupervisorAlert,
 )
+from routing.intake import Intake, Step
 from routing.messages import (
     InboundMessage,
     MessageRepository,
@@ -45,7 +47,7 @@ from routing.messages import (
 )
 from routing.outbox import OutboundMessage, Outbox
 from routing.pending_dialogs import PendingDialogs
-from routing.policy import Action, Decision, decide
+from routing.policy import SMALL_TALK, Action, Decision, choose_queue, decide
 from routing.reply_watch import AgentReplyWatch
 from routing.timers import Scheduler
 from routing.turns import (
@@ -103,6 +105,7 @@ class Router:
         self.replies = ReplyStore(messages, outbox, bus, clock)
         outbox.failure_listeners.append(self._not_delivered)
         self.reply_watch = AgentReplyWatch(config, clock, scheduler, book, acd)
+        self.intake = Intake(dialogs.cases, config.intake, self._callback_at)
 
     # ------------------------------------------------------------------ inbound
 
@@ -226,10 +229,93 @@ class Router:
                 return conv, [Say(text, quick_replies=buttons)]
             conv = await self.book.put(replace(conv, pending=""))
         offered = self._choices.pop(conv.id, ())
-        answer = await self.bot.answer(replies.chosen(inbound.text, offered) or inbound.text)
+        text = replies.chosen(inbound.text, offered) or inbound.text
+        answer, query = await self._understand(conv.dialogue, text)
+        esc = self.config.escalation
+        state = remember(conv.dialogue, inbound.text, answer, query, esc.intents)
         if conv.state in WAITING:
-            return await self._while_waiting(conv, answer)
-        return await self._bot_turn(conv, customer, answer)
+            return await self._while_waiting(await self._keep(conv, state), answer)
+        if answer.intent in esc.emergency_intents:  # never delayed by an intake
+            conv = await self._keep(conv, replace(state, intake="", asking=""))
+            return await self._bot_turn(conv, customer, answer)
+        if state.intake:
+            step = await self.intake.turn(state, inbound.text, answer, conv)
+            return await self._intake_step(conv, customer, step, answer)
+        trusted = answer.confidence >= esc.intent_confidence
+        kind = self.intake.kind_for(answer, inbound.text, trusted)
+        if kind is not None:
+            if not state.slot("phone"):
+                state = state.with_slots(phone=_phone_of(customer))
+            step = self.intake.start(state, kind, inbound.text)
+            shown = [Say(answer.text, answer)] if answer.decision is KbDecision.ANSWER else []
+            conv, says = await self._intake_step(conv, customer, step, answer)
+            return conv, [*shown, *says]
+        return await self._bot_turn(await self._keep(conv, state), customer, answer)
+
+    async def _understand(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
+        """The bot's answer for text, and the query it answered: a short follow-up to the last
+        answer is asked again with the topic, or settled among the topic's close articles."""
+        answer = _details_only(await self.bot.answer(text), text, self.config)
+        found = follow_up_of(state, text)
+        esc = self.config.escalation
+        if found is None or answer.intent in esc.emergency_intents:
+            return answer, text
+        query, remainder = found
+        if answer.intent in esc.intents and (remainder or answer.intent == "ask_human"):
+            return answer, text  # only an aspect of the topic: a question, not a request
+        if answer.intent in SMALL_TALK and not _marked(text):
+            return answer, text
+        new_topic = answer.kb_article_id != state.topic_article
+        if remainder and answer.decision is KbDecision.ANSWER and new_topic:
+            return answer, text  # names something new the knowledge base knows
+        combined = await self.bot.answer(query)
+        if combined.decision is KbDecision.ANSWER and (
+            not remainder or combined.kb_article_id != state.topic_article
+        ):
+            return replace(combined, entities=answer.entities), query
+        choices = combined.choices or answer.choices
+        if choices:
+            topic = state.topic_query + remainder
+            best = max(choices, key=lambda c: overlap(topic, c))
+            if overlap(topic, best) > 0:
+                picked = await self.bot.answer(best)
+                if picked.decision is KbDecision.ANSWER:
+                    return replace(picked, entities=answer.entities), best
+        if combined.decision is KbDecision.ANSWER:
+            return replace(combined, entities=answer.entities), query
+        return answer, text
+
+    async def _keep(self, conv: Conversation, state: DialogueState) -> Conversation:
+        """The dialogue state as of this turn: held in memory; the bot's reply stores it, and
+        the conversation's own next write too (no write of its own on the hot path)."""
+        if state == conv.dialogue:
+            return conv
+        return self.book.hold(replace(conv, dialogue=state))
+
+    async def _intake_step(
+        self, conv: Conversation, customer: Customer, step: Step, answer: BotAnswer
+    ) -> tuple[Conversation, list[Say]]:
+        conv = await self._keep(conv, step.state)
+        understood = replace(answer, decision=KbDecision.NONE, kb_article_id=None, text="")
+        says = [Say(step.text, understood, step.buttons)] if step.text else []
+        if step.handover is None:
+            return conv, says
+        esc = self.config.escalation
+        tagged = bool(esc.tags & customer.tags)
+        decision = Decision(
+            Action.ESCALATE,
+            step.reason,
+            step.handover or choose_queue(answer, esc),
+            Priority.ELDERLY_OR_VIP if tagged else Priority.NORMAL,
+        )
+        conv, notice = await self.escalate(conv, decision)
+        return conv, [*says, replace(notice, answer=notice.answer or understood)]
+
+    def _callback_at(self) -> datetime:
+        now = self.clock.now()
+        cfg = self.config.queues.get("callback")
+        hours = cfg.hours if cfg else None
+        return (hours.next_open(now) if hours else None) or now
 
     async def _bot_turn(
         self, conv: Conversation, customer: Customer, answer: BotAnswer
@@ -280,10 +366,11 @@ class Router:
                 Action.ESCALATE, "emergency", esc.emergency_queue, Priority.EMERGENCY
             )
             conv, notice = await self.escalate(conv, decision)
-            return conv, [notice]
+            return conv, [replace(notice, answer=notice.answer or answer)]
         position, wait_s = self.acd.position(conv.id)
+        online = self.acd.agents_online(conv.queue) if conv.queue else None
         waiting = (
-            replies.still_waiting(position, wait_s)
+            replies.still_waiting(position, wait_s, online)
             if position
             else "正在为您接通人工客服，请稍候。"
         )
@@ -341,6 +428,12 @@ class Router:
         position, wait_s = self.acd.position(conv.id)
         if not position:
             return conv, Say("正在为您接通人工客服，请稍候。")
+        if self.acd.agents_online(cfg.name) == 0:
+            # Nobody could take it now: say so, keep the place in line, and let the citizen
+            # leave a message or book a callback instead (the after-hours dialogs).
+            conv = await self.book.put(replace(conv, pending="after_hours", updated_at=now))
+            buttons = (replies.LEAVE_BUTTON, replies.CALLBACK_BUTTON)
+            return conv, Say(replies.no_agent_online(cfg.title), quick_replies=buttons)
         return conv, Say(replies.queued(cfg.title, position, wait_s))
 
     # ------------------------------------------------------------------ helpers
@@ -423,6 +516,31 @@ class Router:
             )
             dirty = True
         return await self.book.put(conv) if dirty else conv
+
+
+_FOLLOW_UP_MARKS = ("那", "还有", "另外")
+
+
+def _marked(text: str) -> bool:
+    t = text.strip().rstrip("？?。.！!")
+    return t.startswith(_FOLLOW_UP_MARKS) or t.endswith(("呢", "吗"))
+
+
+def _details_only(answer: BotAnswer, text: str, config: RoutingConfig) -> BotAnswer:
+    """A turn that only gives a phone number is never an emergency (nor an escalation) by
+    itself, whatever the parser made of the digits."""
+    phone = phone_in(text)
+    if phone is None or answer.intent not in config.escalation.intents:
+        return answer
+    rest = "".join(ch for ch in text if not ch.isdigit())
+    if len(rest.strip(" ，,。.：:-+")) > 8:
+        return answer
+    return replace(answer, intent="inform", confidence=0.0)
+
+
+def _phone_of(customer: Customer) -> str | None:
+    identity = customer.identity(IdentityKind.PHONE)
+    return identity.value if identity else None
 
 
 def _watchers(conv: Conversation) -> tuple[str, ...]:

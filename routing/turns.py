@@ -11,6 +11,7 @@ from primitives.ids import new_id
 from routing.bot import BotAnswer, KbDecision
 from routing.conversation_model import Conversation, ConversationState, Media
 from routing.customers import Customer
+from routing.dialogue_state import DIALOGUE_META, DialogueState
 from routing.events import EventBus, MessageAdded
 from routing.messages import (
     DeliveryState,
@@ -62,8 +63,12 @@ class ReplyStore:
     ) -> tuple[Reply, ...]:
         """Store the bot's replies to inbound (sent in band, or through the outbox)."""
         out: list[Reply] = []
-        for i, say in enumerate(s for s in says if s.text):
+        spoken = [s for s in says if s.text]
+        for i, say in enumerate(spoken):
             meta = [("in_reply_to", inbound.id)]
+            if i == len(spoken) - 1 and conv.dialogue != DialogueState():
+                # the state the bot leaves, restored from here after a restart
+                meta.append((DIALOGUE_META, json.dumps(conv.dialogue.to_doc(), ensure_ascii=False)))
             if say.answer is not None:
                 meta.append(("intent", say.answer.intent))
                 meta.append(("confidence", f"{say.answer.confidence:.3f}"))

@@ -161,6 +161,15 @@ async function submit(mergeInto) {
   const result = $("#case-result");
   const form = $("#case-form");
   if (!form.reportValidity()) return;
+  const phoneError = checkPhone($("#case-phone").value);
+  if (phoneError) {
+    clearResult();
+    result.textContent = phoneError;
+    result.dataset.state = "error";
+    $("#case-phone").focus();
+    return;
+  }
+  delete result.dataset.state;
   const closing = $("#case-close-now").checked && CLOSE_NOW_TYPES.has($("#case-type").value);
   // Before a new case is saved, look for the same matter once more; matches stop the save
   // until the agent merges or presses 仍然新建.
@@ -203,7 +212,19 @@ async function submit(mergeInto) {
   } catch (err) {
     clearResult();
     result.textContent = errorText(err);
+    result.dataset.state = "error";
   } finally {
     saving = false;
   }
+}
+
+// A loose check before asking the server (which decides): digits, spaces, dashes, +, ().
+function checkPhone(raw) {
+  const value = raw.trim();
+  if (!value) return "";
+  const digits = value.replace(/\D/g, "");
+  if (/[^\d\s\-+()（）]/.test(value) || digits.length < 5 || digits.length > 15) {
+    return "联系电话格式不正确，请填写11位手机号或带区号的固定电话";
+  }
+  return "";
 }

@@ -131,7 +131,11 @@ export function errorText(err) {
     400: "输入有误", 403: "没有权限执行此操作", 404: "对象不存在或已被删除",
     409: "操作未执行：会话或数据状态已变化", 415: "请求格式错误", 429: "操作过于频繁",
   };
-  if (err instanceof ApiError) return `${byStatus[err.status] || "操作失败"}（${err.message}）`;
+  if (err instanceof ApiError) {
+    // the API's reasons may be English (for integrators): the page then says only what it means
+    const head = byStatus[err.status] || "操作失败";
+    return /[\u4e00-\u9fff]/.test(err.message || "") ? `${head}（${err.message}）` : head;
+  }
   return "网络错误，请稍后重试";
 }
 
@@ -273,4 +277,42 @@ export function showCaseAlert(event) {
     h("button", { type: "button", onclick: () => item.remove() }, "知道了"));
   box.append(item);
   notify(event.label, `工单${event.case}：${event.title}`);
+}
+
+// An emergency alert in words a supervisor acts on: what the citizen said and where (from
+// what the bot understood), not the routing reason's code.
+export async function alertDetails(event) {
+  try {
+    const data = await api("GET", `/api/v1/agent/conversations/${encodeURIComponent(event.conversation_id)}`);
+    const said = data.messages.filter((m) => m.sender === "customer" && !m.internal);
+    const words = said.slice(-2).map((m) => m.text).join(" / ");
+    let address = "";
+    for (const m of said) {
+      const found = m.nlu && m.nlu.entities && (m.nlu.entities.address || m.nlu.entities.district);
+      if (found) address = found;
+    }
+    return { words, address };
+  } catch (_) {
+    return { words: "", address: "" };
+  }
+}
+
+export function alertLine(event, details) {
+  const emergency = event.kind === "emergency";
+  const parts = [h("strong", {}, emergency ? "紧急求助：" : "坐席求助：")];
+  if (details.words) parts.push(h("span", { testid: "alert-words" }, `“${details.words}”`));
+  else parts.push(h("span", { testid: "alert-words" }, emergency ? "市民发起紧急求助" : event.text));
+  parts.push(" ", h("span", { testid: "alert-address" }, `地址：${details.address || "未提供"}`));
+  return parts;
+}
+
+// A customer's label: the name, else channel + the last digits of a phone (or a short stable
+// code from the customer id), so two visitors are told apart.
+export function visitorLabel(conv) {
+  const c = conv.customer || {};
+  if (c.name) return c.name;
+  const phone = (c.identities || []).find((i) => i.kind === "phone");
+  const digits = phone ? phone.value.replace(/\D/g, "").slice(-4) : "";
+  const code = digits ? `尾号${digits}` : String(c.id || "").slice(-4).toUpperCase();
+  return `${label("channel", conv.channel || "web")}访客 ${code}`;
 }

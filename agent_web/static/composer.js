@@ -14,15 +14,41 @@ export function initComposer() {
   input.addEventListener("input", suggest);
   input.addEventListener("keydown", onKey);
   input.addEventListener("blur", () => setTimeout(hide, 150));
+  $("#composer-note").addEventListener("change", () => noteMode($("#composer-note").checked));
+  // replies added or edited on /canned (another tab) count without a reload
+  input.addEventListener("focus", loadCannedSoon);
+  window.addEventListener("focus", loadCannedSoon);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) loadCannedSoon(); });
   loadCanned();
 }
 
+let cannedAt = 0;
+
+function loadCannedSoon() {
+  if (Date.now() - cannedAt < 1000) return;
+  loadCanned();
+}
+
+const REPLY_PLACEHOLDER = "输入回复，Enter 发送，Shift+Enter 换行；输入 / 调用快捷回复";
+const NOTE_PLACEHOLDER = "内部备注：仅坐席和班长可见，客户看不到；Enter 保存备注";
+
+// Note mode looks different (colour, placeholder, button) and ends after each note.
+export function noteMode(on) {
+  $("#composer-note").checked = on;
+  $("#composer").classList.toggle("note-mode", on);
+  $("#composer").dataset.mode = on ? "note" : "reply";
+  $("#composer-input").placeholder = on ? NOTE_PLACEHOLDER : REPLY_PLACEHOLDER;
+  $("#composer-send").textContent = on ? "保存备注" : "发送";
+}
+
 export async function loadCanned() {
+  cannedAt = Date.now();
   try {
     canned = (await api("GET", "/api/v1/agent/canned")).replies;
   } catch (_) {
     canned = [];
   }
+  if (document.activeElement === $("#composer-input") && slashWord()) suggest(false);
 }
 
 // Insert text at the cursor (the KB panel uses this too).
@@ -42,13 +68,14 @@ function slashWord() {
   return match ? { word: match[2], from: before.length - match[2].length - 1 } : null;
 }
 
-function suggest() {
+function suggest(reload = true) {
   const found = slashWord();
   if (!found) { hide(); return; }
   const word = found.word.toLowerCase();
   shown = canned.filter((r) => r.shortcut.toLowerCase().startsWith(word) || r.title.includes(found.word)).slice(0, 8);
   active = 0;
   render();
+  if (!shown.length && reload) loadCannedSoon(); // perhaps just made on /canned
 }
 
 function render() {
@@ -119,6 +146,8 @@ async function send() {
     pending = null;
     input.value = "";
     if (data.message) appendLive(data.message);
+    if (asNote) noteMode(false);
+    else state.refresh(); // my answer stops the reply clock
   } catch (err) {
     toast(errorText(err), "error");
   } finally {

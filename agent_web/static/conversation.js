@@ -1,6 +1,6 @@
 // The open conversation: header, actions, transcript (with what the bot understood).
 import {
-  $, api, channelBadge, clear, errorText, fmtTime, h, label, tagBadges, toast,
+  $, api, channelBadge, clear, errorText, fmtTime, h, label, tagBadges, toast, visitorLabel,
 } from "/static/agent/common.js";
 import { resetCaseDraft } from "/static/agent/casefile.js";
 import { showScreenPop } from "/static/agent/screenpop.js";
@@ -44,6 +44,8 @@ export async function openConversation(cid) {
     item.classList.toggle("selected", item.dataset.conversationId === cid);
   }
   clear($("#transcript"));
+  $("#moved-away").hidden = true;
+  $("#reply-due").hidden = true;
   resetCaseDraft(cid);
   if (state.socket && !isMineId(cid)) state.socket.watch(cid);
   else if (state.socket) state.socket.watch(null);
@@ -82,6 +84,7 @@ export async function refreshSelected() {
     if (err.status === 403) {
       state.selected = null;
       clear($("#transcript"));
+      $("#reply-due").hidden = true;
       $("#conv-title").textContent = "会话已转出";
       $("#conv-actions").hidden = true;
       $("#composer").hidden = true;
@@ -105,7 +108,7 @@ function renderHeader() {
   const conv = state.selected.conversation;
   const customer = conv.customer || {};
   const title = clear($("#conv-title"));
-  title.append(channelBadge(conv.channel), " ", customer.name || `访客 ${String(customer.id).slice(-6)}`,
+  title.append(channelBadge(conv.channel), " ", visitorLabel(conv),
     " ", ...tagBadges(customer.tags));
   const stateEl = $("#conv-state");
   const queue = conv.queue && state.directory.queues.find((q) => q.name === conv.queue);
@@ -123,11 +126,27 @@ function renderHeader() {
   $("#btn-case").hidden = !serving;
   $("#composer").hidden = !serving;
   $("#composer-hint").textContent = conv.state === "wrap_up" ? "话后处理中：可写内部备注" : "";
+  const due = $("#reply-due");
+  due.hidden = !(serving && conv.reply_due_at);
+  if (conv.reply_due_at) {
+    due.dataset.replyDue = conv.reply_due_at;
+    due.dataset.long = "1";
+  } else {
+    delete due.dataset.replyDue;
+  }
 }
 
 function addMessage(m) {
   const selected = state.selected;
-  if (!selected || m.conversation_id !== selected.id || selected.messageIds.has(m.id)) return;
+  if (!selected || m.conversation_id !== selected.id) return;
+  if (selected.messageIds.has(m.id)) {
+    // a live message carries no files: the re-read transcript adds them
+    const shown = document.querySelector(`#transcript li[data-message-id="${CSS.escape(m.id)}"]`);
+    if (shown && (m.attachments || []).length && !shown.querySelector(".attachments")) {
+      shown.querySelector(".msg-text").after(attachmentsBox(m.attachments));
+    }
+    return;
+  }
   selected.messageIds.add(m.id);
   const who = m.sender === "agent" ? (agentName(m.sender_id) || label("sender", "agent")) : label("sender", m.sender);
   const item = h("li", {
@@ -136,10 +155,35 @@ function addMessage(m) {
   },
   h("div", { class: "msg-meta" }, who, m.internal ? h("span", { class: "badge-internal" }, "内部备注") : null,
     " ", h("time", {}, fmtTime(m.created_at))),
-  h("div", { class: "msg-text", testid: "message-text" }, m.text));
+  h("div", { class: "msg-text", testid: "message-text" }, m.text),
+  (m.attachments || []).length ? attachmentsBox(m.attachments) : null);
   if (m.nlu) item.append(nluLine(m.nlu));
   if (m.delivery === "failed") item.append(failureLine(m.error));
   $("#transcript").append(item);
+}
+
+// A citizen's photos inline (a click opens the full size), other files as a download link.
+function attachmentsBox(files) {
+  const box = h("div", { class: "attachments", testid: "message-attachments" });
+  for (const file of files) {
+    const name = file.name || (file.kind === "image" ? "图片" : "文件");
+    if (!file.url) {
+      box.append(h("span", { class: "attachment muted", testid: "message-attachment" }, `${name}（该渠道的文件无法在此打开）`));
+    } else if (file.kind === "image" || /^image\//.test(file.mime || "")) {
+      box.append(h("a", { class: "attachment image", href: file.url, target: "_blank", rel: "noopener", testid: "message-attachment", title: `查看原图：${name}` },
+        h("img", { src: file.url, alt: name, testid: "message-image", loading: "lazy" })));
+    } else {
+      box.append(h("a", { class: "attachment file", href: file.url, download: name, rel: "noopener", testid: "message-attachment" },
+        `📎 ${name}${file.size ? `（${fmtSize(file.size)}）` : ""}`));
+    }
+  }
+  return box;
+}
+
+function fmtSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 // A message the citizen did not get: said on the message, with the channel's reason.
@@ -207,13 +251,33 @@ async function loadDirectory() {
 }
 
 async function openTransfer() {
-  await loadDirectory();
-  const agents = clear($("#transfer-agent"));
-  for (const a of state.directory.agents.filter((x) => x.login !== state.me.login)) {
-    agents.append(h("option", { value: a.login }, `${a.name}（${label("status", a.status)} ${a.load}/${a.max_chats}）`));
+  const selected = state.selected;
+  if (!selected) return;
+  let targets;
+  try {
+    targets = await api("GET", `/api/v1/agent/transfer-targets?conversation=${enc(selected.id)}`);
+  } catch (err) {
+    toast(errorText(err), "error");
+    return;
   }
+  const agents = clear($("#transfer-agent"));
+  for (const a of targets.agents) {
+    agents.append(h("option", { value: a.login, testid: "transfer-agent-option" },
+      `${a.name}（${label("status", a.status)}，负载 ${a.load}/${a.max_chats}）`));
+  }
+  const none = !targets.agents.length;
+  agents.disabled = none;
+  $("#transfer-kind-agent").disabled = none;
+  $("#transfer-no-agent").hidden = !none;
+  $(none ? "#transfer-kind-queue" : "#transfer-kind-agent").checked = true;
   const queues = clear($("#transfer-queue"));
-  for (const q of state.directory.queues) queues.append(h("option", { value: q.name }, q.title));
+  for (const q of targets.queues) {
+    const ready = q.ready_agents ? `${q.ready_agents}位坐席就绪` : "暂无坐席就绪";
+    queues.append(h("option", { value: q.name, testid: "transfer-queue-option" },
+      `${q.title}（排队 ${q.waiting}，${ready}）`));
+  }
+  const current = selected.conversation && selected.conversation.queue;
+  if (current && targets.queues.some((q) => q.name === current)) queues.value = current;
   $("#transfer-note").value = "";
   $("#dlg-transfer").showModal();
 }

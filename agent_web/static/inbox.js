@@ -1,5 +1,5 @@
 // The unified inbox: lists (offers, my conversations, waiting), presence, the live feed.
-import { $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtWait, h, hasRole, label, logout, notificationButton, notify, showCaseAlert, signIn, tagBadges, toast } from "/static/agent/common.js";
+import { $, alertDetails, alertLine, api, visitorLabel, channelBadge, clear, connectSocket, debounce, errorText, fmtWait, h, hasRole, label, logout, notificationButton, notify, showCaseAlert, signIn, tagBadges, toast } from "/static/agent/common.js";
 import { initCaseForm } from "/static/agent/casefile.js";
 import { initComposer } from "/static/agent/composer.js";
 import {
@@ -112,9 +112,40 @@ async function setStatus(status) {
   }
 }
 
-function customerName(conv) {
+// A visitor without a name: channel + the last digits of a phone (or a short stable code)
+// and a colour from the customer id, so two visitors are told apart at a glance.
+const VISITOR_COLOURS = ["#1d5fd1", "#16a34a", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#b45309"];
+
+function visitorHue(id) {
+  let n = 0;
+  for (const ch of String(id || "")) n = (n * 31 + ch.charCodeAt(0)) >>> 0;
+  return VISITOR_COLOURS[n % VISITOR_COLOURS.length];
+}
+
+const customerName = visitorLabel;
+
+function visitorDot(conv) {
   const c = conv.customer || {};
-  return c.name || `访客 ${String(c.id || "").slice(-6)}`;
+  return h("span", { class: "visitor-dot", testid: "visitor-dot", dataset: { colour: visitorHue(c.id) }, "aria-hidden": "true" });
+}
+
+// The lists by keyboard: Tab reaches a row, ↑/↓ move between rows, Enter opens one.
+function rowKeys(e) {
+  const rows = [...document.querySelectorAll(".sidebar .card[tabindex]")];
+  const i = rows.indexOf(e.currentTarget);
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    const next = rows[(i + (e.key === "ArrowDown" ? 1 : rows.length - 1)) % rows.length];
+    if (next) next.focus();
+  } else if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) {
+    e.preventDefault();
+    e.currentTarget.click();
+  }
+}
+
+// CSP forbids inline styles from markup, but a property set from script is allowed.
+function paintDots(root) {
+  for (const dot of root.querySelectorAll(".visitor-dot")) dot.style.background = dot.dataset.colour;
 }
 
 function renderOffers() {
@@ -124,9 +155,10 @@ function renderOffers() {
     const conv = offer.conversation;
     box.append(h("div", {
       class: "card offer", testid: "offer-card", dataset: { conversationId: offer.conversation_id },
+      tabindex: "0", role: "button", onkeydown: rowKeys,
       onclick: () => openConversation(offer.conversation_id),
     },
-    h("div", { class: "card-line" }, channelBadge(conv.channel), h("strong", {}, customerName(conv)),
+    h("div", { class: "card-line" }, channelBadge(conv.channel), visitorDot(conv), h("strong", {}, customerName(conv)),
       ...tagBadges(conv.customer.tags)),
     h("div", { class: "card-line muted" }, offer.queue_title, " · ", label("reason", conv.escalation_reason)),
     h("div", { class: "card-line" },
@@ -135,6 +167,7 @@ function renderOffers() {
       h("button", { type: "button", class: "primary", testid: "offer-accept", onclick: (e) => { e.stopPropagation(); accept(offer.conversation_id); } }, "接受"),
       h("button", { type: "button", testid: "offer-decline", onclick: (e) => { e.stopPropagation(); decline(offer.conversation_id); } }, "拒绝"))));
   }
+  paintDots(box);
 }
 
 function tickCountdowns() {
@@ -146,6 +179,16 @@ function tickCountdowns() {
   }
   for (const el of document.querySelectorAll("[data-queued-at]")) {
     el.textContent = fmtWait((now - Date.parse(el.dataset.queuedAt)) / 1000);
+  }
+  for (const el of document.querySelectorAll("[data-waiting-since]")) {
+    el.textContent = `客户已等 ${fmtWait((now - Date.parse(el.dataset.waitingSince)) / 1000)}`;
+  }
+  for (const el of document.querySelectorAll("[data-reply-due]")) {
+    const left = Math.max(0, (Date.parse(el.dataset.replyDue) - now) / 1000);
+    el.textContent = el.dataset.long
+      ? `客户正在等待回复：请在 ${fmtWait(left)}内回复，超时未回复会话将自动转给其他坐席`
+      : `${fmtWait(left)}后转走`;
+    el.classList.toggle("urgent", left <= 60);
   }
 }
 
@@ -168,14 +211,21 @@ function renderMine() {
     box.append(h("div", {
       class: `card conversation-item${state.selected && state.selected.id === conv.id ? " selected" : ""}`,
       testid: "conversation-item", dataset: { conversationId: conv.id, state: conv.state },
+      tabindex: "0", role: "button", onkeydown: rowKeys,
       onclick: () => openConversation(conv.id),
     },
-    h("div", { class: "card-line" }, channelBadge(conv.channel), h("strong", {}, customerName(conv)),
+    h("div", { class: "card-line" }, channelBadge(conv.channel), visitorDot(conv), h("strong", {}, customerName(conv)),
       ...tagBadges(conv.customer.tags),
       unread ? h("span", { class: "unread", testid: "unread" }, String(unread)) : null),
     h("div", { class: "card-line muted preview", testid: "conversation-preview" },
-      label("state", conv.state), " · ", preview)));
+      label("state", conv.state), " · ", preview),
+    conv.reply_due_at ? h("div", { class: "card-line reply-wait", testid: "reply-wait" },
+      h("span", { testid: "waiting-time", dataset: { waitingSince: conv.awaiting_reply_since } },
+        `客户已等 ${fmtWait((Date.now() - Date.parse(conv.awaiting_reply_since)) / 1000)}`),
+      h("span", { class: "reply-countdown", testid: "reply-countdown", dataset: { replyDue: conv.reply_due_at } }, "")) : null));
   }
+  paintDots(box);
+  tickCountdowns();
 }
 
 function renderWaiting() {
@@ -229,8 +279,11 @@ function onEvent(event) {
         state.refresh();
       }
       break;
-    case "offer_withdrawn":
     case "unassigned":
+      if (event.mine) movedAway(event);
+      if (event.mine) state.refresh();
+      break;
+    case "offer_withdrawn":
     case "closed":
     case "status":
       // supervisors also get everyone else's: only mine change this inbox
@@ -258,8 +311,35 @@ function onEvent(event) {
   }
 }
 
+const MOVED_REASONS = {
+  no_reply: "客户等待超时未获回复，会话已被收回并重新分配给其他坐席",
+  transferred: "会话已转接",
+  disconnected: "您已断线，会话已转给其他坐席",
+  handed_to_bot: "会话已转回机器人",
+  taken_over: "值班长已强插接管该会话，您已退出服务",
+};
+
+// Said where the agent looks: a chat that left my list, and why.
+function movedAway(event) {
+  const why = MOVED_REASONS[event.reason] || "会话已转出";
+  const conv = state.conversations.find((c) => c.id === event.conversation_id);
+  const who = conv ? customerName(conv) : "客户";
+  const text = `${who}：${why}`;
+  if (event.reason === "no_reply") notify("会话已转走", text);
+  toast(text, event.reason === "no_reply" || event.reason === "taken_over" ? "error" : "info");
+  if (state.selected && state.selected.id === event.conversation_id) {
+    const box = $("#moved-away");
+    box.textContent = text;
+    box.dataset.reason = event.reason;
+    box.hidden = false;
+    $("#reply-due").hidden = true;
+  }
+}
+
 function onMessage(message) {
   const cid = message.conversation_id;
+  // a customer's message starts (or keeps) the reply clock; mine stops it
+  if (message.sender === "customer" || message.sender === "agent") state.refresh();
   if (state.selected && state.selected.id === cid) {
     appendLive(message);
   } else if (message.sender === "customer") {
@@ -270,13 +350,15 @@ function onMessage(message) {
   else renderMine();
 }
 
-function showAlert(event) {
+async function showAlert(event) {
+  const details = await alertDetails(event);
   const banner = $("#alert-banner");
   banner.hidden = false;
   banner.dataset.kind = event.kind;
-  clear(banner).append(h("strong", {}, event.kind === "emergency" ? "紧急告警：" : "求助："),
-    event.text, " ", h("button", { type: "button", onclick: () => { banner.hidden = true; } }, "知道了"));
-  notify(event.kind === "emergency" ? "紧急求助告警" : "坐席请求协助", event.text);
+  clear(banner).append(...alertLine(event, details),
+    " ", h("button", { type: "button", testid: "alert-dismiss", onclick: () => { banner.hidden = true; } }, "知道了"));
+  notify(event.kind === "emergency" ? "紧急求助告警" : "坐席请求协助",
+    details.words ? `${details.words}（地址：${details.address || "未提供"}）` : event.text);
 }
 
 start().catch((err) => toast(errorText(err), "error"));

@@ -1,5 +1,5 @@
 // The supervisors' board: queues, agents, conversations; monitor one live, whisper, take over.
-import { $, api, channelBadge, clear, connectSocket, debounce, errorText, fmtTime, fmtWait, h, hasRole, label, logout, notificationButton, notify, showCaseAlert, signIn, tagBadges, toast } from "/static/agent/common.js";
+import { $, alertDetails, alertLine, api, channelBadge, clear, connectSocket, debounce, errorText, fmtTime, fmtWait, h, hasRole, label, logout, notificationButton, notify, showCaseAlert, signIn, tagBadges, toast } from "/static/agent/common.js";
 
 let me = null;
 let socket = null;
@@ -160,8 +160,21 @@ async function whisper() {
   }
 }
 
+async function showAlert(event) {
+  const details = await alertDetails(event);
+  const banner = $("#alert-banner");
+  banner.hidden = false;
+  banner.dataset.kind = event.kind;
+  clear(banner).append(...alertLine(event, details),
+    " ", h("button", { type: "button", testid: "alert-monitor", onclick: () => monitor(event.conversation_id) }, "监听该会话"),
+    h("button", { type: "button", testid: "alert-dismiss", onclick: () => { banner.hidden = true; } }, "知道了"));
+  notify(event.kind === "emergency" ? "紧急求助告警" : "坐席请求协助",
+    details.words ? `${details.words}（地址：${details.address || "未提供"}）` : event.text);
+}
+
 async function takeOver() {
   if (!monitored) return;
+  if (!confirm("确定强插接管该会话？接管后由您直接服务市民，原坐席将退出并收到通知。")) return;
   try {
     await api("POST", `/api/v1/supervisor/conversations/${encodeURIComponent(monitored.id)}/take-over`);
     toast("已接管会话，请在坐席工作台中继续服务");
@@ -176,15 +189,7 @@ function onEvent(event) {
     addMessage(event.message);
     return;
   }
-  if (event.type === "alert") {
-    const banner = $("#alert-banner");
-    banner.hidden = false;
-    banner.dataset.kind = event.kind;
-    clear(banner).append(h("strong", {}, event.kind === "emergency" ? "紧急告警：" : "求助："), event.text,
-      " ", h("button", { type: "button", testid: "alert-monitor", onclick: () => monitor(event.conversation_id) }, "监听该会话"),
-      h("button", { type: "button", onclick: () => { banner.hidden = true; } }, "知道了"));
-    notify(event.kind === "emergency" ? "紧急求助告警" : "坐席请求协助", event.text);
-  }
+  if (event.type === "alert") showAlert(event);
   if (event.type === "case_alert") {
     showCaseAlert(event);
     loadCaseBoard();

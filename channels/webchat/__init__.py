@@ -10,9 +10,10 @@ from functools import partial
 
 from aiohttp import web
 
-from agent_web.keys import CLOCK, EVENTS, MESSAGES, OUTBOX
+from agent_web.keys import ACD, CLOCK, EVENTS, MESSAGES, OUTBOX
 from channels.webchat.config import WebchatConfig
 from channels.webchat.keys import (
+    CONFIG,
     SOCKETS,
     TOKENS,
     TRANSCRIPT_REQUESTS,
@@ -55,8 +56,9 @@ async def _open(app: web.Application, config: WebchatConfig) -> AsyncIterator[No
     app[TRANSCRIPTS] = SendTranscript(app[TRANSCRIPT_REQUESTS], app[MESSAGES], verifier, clock)
     sockets = VisitorSockets()
     app[SOCKETS] = sockets
+    app[CONFIG] = config
     app[OUTBOX].register(CHANNEL, WebchatSender(sockets))
-    relay = asyncio.create_task(relay_events(app[EVENTS], sockets))
+    relay = asyncio.create_task(relay_events(app[EVENTS], sockets, app.get(ACD)))
     yield
     relay.cancel()
     with contextlib.suppress(asyncio.CancelledError):

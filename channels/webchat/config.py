@@ -12,6 +12,8 @@ class WebchatConfig:
     var_dir: Path  # the visitor-token secret when none is configured, and uploads/
     # signs visitor tokens; None: a random one kept in var_dir
     session_secret: str | None = field(default=None, repr=False)
+    # 常见问题 offered as buttons when the widget opens (knowledge-base questions)
+    popular: tuple[str, ...] = ()
 
     @property
     def uploads_dir(self) -> Path:

@@ -9,10 +9,12 @@ client → server
   {"type": "verify_code", "phone"|"email", "code"}   the code typed back
   {"type": "ping"}
 server → client
-  {"type": "welcome", "visitor", "token", "state"}
+  {"type": "welcome", "visitor", "token", "state", "greeting", "popular"}   popular: questions
+      offered as buttons in an empty chat; after "synced", a queued visitor gets "position"
   {"type": "ack", "client_id", "message_id", "duplicate"}
   {"type": "message", "id", "sender", "sender_name", "text", "quick_replies", "at", "file"?}
-  {"type": "state", "state"} · {"type": "position", "position", "wait_s"} · {"type": "typing"}
+  {"type": "state", "state"} · {"type": "position", "position", "wait_s", "agents"?} · {"type": "typing"}
+  (agents: signed-in agents who could serve the queue; 0 means no wait can be promised)
   {"type": "rated"} · {"type": "transcript_requested"} · {"type": "error", "reason"} · {"type": "pong"}
   {"type": "verify_sent", "via", "to"} · {"type": "verified", "via", "to"}   (to: masked)
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.webchat.config import WebchatConfig
 from channels.webchat.records import (
     RatingRepository,
     TranscriptRequestRepository,
@@ -16,6 +17,7 @@ from channels.webchat.uploads import UploadStore
 from channels.webchat.verification import ContactVerifier
 from channels.webchat.visitors import VisitorSockets
 
+CONFIG = web.AppKey("webchat_config", WebchatConfig)
 SOCKETS = web.AppKey("webchat_sockets", VisitorSockets)
 TOKENS = web.AppKey("webchat_tokens", VisitorTokens)
 UPLOADS = web.AppKey("webchat_uploads", UploadStore)

@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from agent_web.keys import CUSTOMERS, MESSAGES, ROUTER
+from agent_web.keys import ACD, CUSTOMERS, MESSAGES, ROUTER
 from channels.mail import MAILER
 from channels.sms import OUTBOUND
 from channels.webchat import contact, frames, texts
-from channels.webchat.keys import RATINGS, SOCKETS, TOKENS, TRANSCRIPTS, UPLOADS
-from channels.webchat.records import Rating
+from channels.webchat.keys import CONFIG, RATINGS, SOCKETS, TOKENS, TRANSCRIPTS, UPLOADS
+from channels.webchat.records import Rating, Upload
 from channels.webchat.transcripts import (
     DestinationNotVerified,
     TooManyTranscripts,
@@ -25,7 +25,7 @@ from channels.webchat.transcripts import (
     Transports,
 )
 from channels.webchat.verification import PHONE
-from channels.webchat.visitors import CHANNEL, message_frame
+from channels.webchat.visitors import CHANNEL, message_frame, position_frame
 from primitives.errors import HubError
 from primitives.phone import InvalidPhoneNumber, PhoneNumber
 from routing.customers import Identity, IdentityKind
@@ -139,10 +139,17 @@ async def _hello(ws: web.WebSocketResponse, app: web.Application, max_text: int)
             app[SOCKETS].follow(conv.id, visitor)
     else:
         shown = []
-    await _send(ws, {"type": "welcome", "visitor": visitor, "token": token, "state": state})
+    welcome = {"type": "welcome", "visitor": visitor, "token": token, "state": state}
+    config = app.get(CONFIG)
+    welcome |= {"greeting": texts.GREETING, "popular": list(config.popular if config else ())}
+    await _send(ws, welcome)
     for m in shown:
         await _send(ws, message_frame(m))
     await _send(ws, {"type": "synced"})
+    if state == "queued" and visit.conversation_id and ACD in app:  # the queue bar, restored
+        position, wait_s = app[ACD].position(visit.conversation_id)
+        if position:
+            await _send(ws, position_frame(visit.conversation_id, position, wait_s, app[ACD]))
     return visit
 
 
@@ -197,6 +204,20 @@ async def _message(
         meta=tuple(meta),
         display_name=visit.name,
     )
+    # What others push meanwhile (the agent's greeting when one takes the chat at once, state
+    # changes) waits until this turn's replies are out: the visitor reads them in order.
+    async with app[SOCKETS].holding(visit.visitor):
+        await _turn(ws, app, visit, frame, msg, upload)
+
+
+async def _turn(
+    ws: web.WebSocketResponse,
+    app: web.Application,
+    visit: Visit,
+    frame: frames.Message,
+    msg: InboundMessage,
+    upload: Upload | None,
+) -> None:
     result = await app[ROUTER].handle_inbound(msg)
     visit.conversation_id, visit.contact_phone = result.conversation_id, ""
     if upload is not None:  # staff who may read this conversation may download the file
@@ -212,7 +233,7 @@ async def _message(
         },
     )
     for reply in result.replies:
-        await app[SOCKETS].push(
+        await app[SOCKETS].push_now(
             visit.visitor,
             {
                 "type": "message",

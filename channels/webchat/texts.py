@@ -6,6 +6,9 @@ from __future__ import annotations
 # any frame the hub could not handle now (the database is down, a bug): the widget may retry
 UNAVAILABLE = "暂时无法处理，请稍后再试"
 
+# the widget's first words, with the popular questions as buttons under them
+GREETING = "您好，这里是12345市民服务热线在线服务，请问有什么可以帮您？您可以直接输入问题，或点击下方的常见问题。"
+
 # uploads
 UPLOAD_TOO_MANY = "上传文件过多，请一小时后再试"
 UPLOAD_TOO_MUCH = "上传文件总量已达上限，请一小时后再试"

@@ -12,10 +12,12 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import WSCloseCode, web
 
+from routing.assignment import Acd
 from routing.events import (
     ConversationAssigned,
     ConversationClosed,
@@ -58,6 +60,7 @@ class VisitorSockets:
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._visitor_of: dict[str, str] = {}  # conversation -> visitor
+        self._held: dict[str, list[str]] = {}  # visitor -> frames kept back while a turn runs
 
     def add(self, visitor: str, ws: web.WebSocketResponse) -> None:
         self._sockets[visitor].add(ws)
@@ -78,6 +81,17 @@ class VisitorSockets:
     async def push(self, visitor: str, frame: dict[str, Any]) -> int:
         """Send to every open tab of visitor; the number that took it."""
         text = json.dumps(frame, ensure_ascii=False)
+        held = self._held.get(visitor)
+        if held is not None:
+            held.append(text)
+            return max(1, len(self._sockets.get(visitor, ())))
+        return await self._send(visitor, text)
+
+    async def push_now(self, visitor: str, frame: dict[str, Any]) -> int:
+        """push, past a hold: the replies of the visitor's own turn."""
+        return await self._send(visitor, json.dumps(frame, ensure_ascii=False))
+
+    async def _send(self, visitor: str, text: str) -> int:
         sent = 0
         for ws in list(self._sockets.get(visitor, ())):
             if ws.closed:
@@ -86,6 +100,21 @@ class VisitorSockets:
                 await ws.send_str(text)
                 sent += 1
         return sent
+
+    @contextlib.asynccontextmanager
+    async def holding(self, visitor: str) -> AsyncIterator[None]:
+        """Keep back what others push to visitor (an agent's greeting, a state change) while
+        the visitor's own turn runs, and send it after the turn's replies: "正在为您接通"
+        comes before "人工客服…为您服务" even when an agent takes the chat at once."""
+        if visitor in self._held:  # another tab's turn is already holding
+            yield
+            return
+        self._held[visitor] = []
+        try:
+            yield
+        finally:
+            for text in self._held.pop(visitor, []):
+                await self._send(visitor, text)
 
     async def push_conversation(self, conversation_id: str, frame: dict[str, Any]) -> None:
         visitor = self._visitor_of.get(conversation_id)
@@ -125,7 +154,28 @@ class WebchatSender:
         await self._sockets.push(message.to, frame)
 
 
-async def relay_events(bus: EventBus, sockets: VisitorSockets) -> None:
+def agents_online(acd: Acd | None, conversation_id: str) -> int | None:
+    """How many signed-in agents could serve the queue the conversation waits in (None:
+    unknown). Zero means the wait estimate is a guess: the widget says no one is on duty."""
+    if acd is None:
+        return None
+    entry = acd.waiting_entry(conversation_id)
+    if entry is None:
+        return None
+    return acd.agents_online(entry.queue)
+
+
+def position_frame(
+    conversation_id: str, position: int, wait_s: int, acd: Acd | None
+) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "position", "position": position, "wait_s": wait_s}
+    agents = agents_online(acd, conversation_id)
+    if agents is not None:
+        frame["agents"] = agents
+    return frame
+
+
+async def relay_events(bus: EventBus, sockets: VisitorSockets, acd: Acd | None = None) -> None:
     """Queue position and conversation state to the visitor (nothing is stored for these)."""
     async with bus.subscribe(
         lambda e: isinstance(
@@ -135,13 +185,16 @@ async def relay_events(bus: EventBus, sockets: VisitorSockets) -> None:
         async for event in events:
             try:
                 if isinstance(event, QueuePosition):
-                    frame = {
-                        "type": "position",
-                        "position": event.position,
-                        "wait_s": event.wait_estimate_s,
-                    }
+                    frame = position_frame(
+                        event.conversation_id, event.position, event.wait_estimate_s, acd
+                    )
                 elif isinstance(event, ConversationQueued):
                     frame = {"type": "state", "state": "queued"}
+                    if acd is not None:  # the place in line at once, not after the debounce
+                        position, wait_s = acd.position(event.conversation_id)
+                        if position:
+                            await sockets.push_conversation(event.conversation_id, frame)
+                            frame = position_frame(event.conversation_id, position, wait_s, acd)
                 elif isinstance(event, ConversationAssigned):
                     frame = {"type": "state", "state": "assigned"}
                 else:

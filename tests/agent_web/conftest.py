@@ -103,6 +103,8 @@ def routing_file(
     and optionally some escalation keys, e.g. escalation={"intents": ["ask_human"]}."""
     data = yaml.safe_load((DATA_DIR / "routing.yaml").read_text(encoding="utf-8"))
     data["escalation"].update(escalation or {})
+    if data.get("intake_file"):  # a file beside the shipped one: found from the copy too
+        data["intake_file"] = str(DATA_DIR / data["intake_file"])
     for queue in data["queues"]:
         queue.update(changes.get(queue["name"], {}))
         queue.pop("hours", None)  # tests run at any hour

@@ -71,4 +71,4 @@ async def test_an_emergency_case_needs_a_phone(hub: Hub):
     cid = (await hub.customer("k5", "转人工"))["conversation_id"]
     resp = await agent.post(path(cid, "cases"), {"type": "emergency", "title": "老人摔倒"})
     assert resp.status == 400
-    assert "contact phone" in (await resp.json())["reason"]
+    assert "联系电话" in (await resp.json())["reason"]

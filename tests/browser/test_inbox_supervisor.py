@@ -4,7 +4,7 @@ work; the supervisor monitors a conversation, whispers, takes over, sees emergen
 from __future__ import annotations
 
 import aiohttp
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Dialog, expect
 
 from agent_web.keys import CONVERSATIONS
 from hub.app import create_app
@@ -76,16 +76,30 @@ async def test_supervisor_board_moves_live_and_the_supervisor_steps_in(
         banner = page.get_by_test_id("alert-banner")
         await expect(banner).to_be_visible()
         await expect(banner).to_contain_text("紧急")
+        # the citizen's own words and the address, not the routing code
+        await expect(banner.get_by_test_id("alert-words")).to_contain_text("救命，我家老人摔倒了")
+        await expect(banner.get_by_test_id("alert-address")).to_contain_text("地址：")
+        assert "emergency" not in (await banner.text_content() or "")
+        # overlaid, so the page below keeps its place
+        assert await banner.evaluate("b => getComputedStyle(b).position") == "fixed"
         await expect(
             page.locator('[data-testid="queue-row"][data-queue="emergency"]')
         ).to_have_attribute("data-waiting", "1")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "inbox-supervisor.png"))
 
+        asked: list[str] = []
+
+        async def answer(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            await dialog.accept()
+
+        page.on("dialog", answer)
         await page.get_by_test_id("take-over").click()
         await expect(conversation.get_by_test_id("active-agent")).to_have_text("值班长王敏")
         conv = await app[CONVERSATIONS].get(cid)
         assert conv.agent == "super"
+        assert asked == ["确定强插接管该会话？接管后由您直接服务市民，原坐席将退出并收到通知。"]
         assert errors == []
     finally:
         await agent.close()

@@ -160,7 +160,7 @@ async def test_emergency_case_keeps_contacts_and_jumps_priority(desk: CaseDesk, 
 
 
 async def test_todo_needs_a_reminder_time(desk: CaseDesk, clock: FixedClock):
-    with pytest.raises(InvalidInput, match="remind_at"):
+    with pytest.raises(InvalidInput, match="提醒时间"):
         await desk.open(NewCase(type=CaseType.TODO, title="回电话给张先生"), actor="agent1")
     remind = clock.now() + timedelta(hours=3)
     case = await desk.open(
@@ -187,5 +187,5 @@ async def test_recategorising_is_audited_and_version_checked(desk: CaseDesk, db:
 
 
 async def test_invalid_contact_phone_is_a_clear_error(desk: CaseDesk):
-    with pytest.raises(InvalidInput, match="contact phone"):
+    with pytest.raises(InvalidInput, match="联系电话格式不正确"):
         await desk.open(complaint(contact_phone="12"), actor="agent1")

@@ -34,7 +34,7 @@ async def test_knowledge_question_returns_the_answer_and_article(client: TestCli
 async def test_asking_for_a_human_queues(client: TestClient):
     body = await (await client.post(URL, json={"sender_id": "u1", "text": "转人工"})).json()
     assert body["state"] == "queued"
-    assert "您前面还有0位" in body["replies"][-1]["text"]
+    assert "暂无人工客服" in body["replies"][-1]["text"]  # nobody on duty: no wait promised
 
 
 async def test_agent_reply_reaches_the_sender_by_polling(client: TestClient):

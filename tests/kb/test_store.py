@@ -93,6 +93,8 @@ def test_hub_eval_kb_prints_one_json_object(tmp_path: Path):
     )
     result = json.loads(done.stdout)
     keys = {"n", "hit@1", "hit@3", "mrr", "abstain_precision", "abstain_recall"}
+    keys |= {"answer_rate", "wrong_answer_rate", "clarify_rate", "clarify_hit"}
+    keys |= {"out_of_kb_abstain_rate", "out_of_kb_clarify_rate"}
     assert keys | {"p50_ms", "p99_ms"} == set(result)
     assert result["n"] == 3
     assert result["hit@3"] == 1.0

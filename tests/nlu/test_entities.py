@@ -84,6 +84,14 @@ def test_service_types_are_canonicalised_through_synonyms(
         ("幸福路和人民路交叉口水管爆了", "幸福路和人民路交叉口"),
         ("我家在中山北路18号", "中山北路18号"),
         ("金色家园5栋停水", "金色家园5栋"),
+        # an estate name alone, and road + number + estate + building + room as one address
+        ("阳光花园", "阳光花园"),
+        ("幸福小区3栋", "幸福小区3栋"),
+        ("我住在锦绣家园，家里停水了", "锦绣家园"),
+        ("北京东路88号阳光花园3栋2单元501室", "北京东路88号阳光花园3栋2单元501室"),
+        ("地址是北京东路88号阳光花园3栋501，下水道堵了", "北京东路88号阳光花园3栋501"),
+        ("在幸福里小区5号楼", "幸福里小区5号楼"),
+        ("万科新城5栋电梯坏了", "万科新城5栋"),
     ],
 )
 def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, address: str):
@@ -92,7 +100,10 @@ def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, a
 
 @pytest.mark.parametrize(
     "text",
-    ["我们小区停电了", "楼道灯不亮", "出租车司机绕路还骂人", "希望公园多装几个路灯", "整条街停电"],
+    [
+        *("我们小区停电了", "楼道灯不亮", "出租车司机绕路还骂人", "希望公园多装几个路灯"),
+        *("整条街停电", "区政府门口", "我要去台湾旅游", "我们村里的路灯坏了"),
+    ],
 )
 def test_places_without_a_name_are_not_addresses(extractor: EntityExtractor, text: str):
     assert found(extractor, text, "address") == []

@@ -7,6 +7,7 @@ from routing.conversation_model import ConversationState, Priority
 from routing.customers import Identity, IdentityKind
 from routing.events import ConversationQueued, SupervisorAlert
 from routing.messages import DeliveryState, InboundMessage
+from routing.presence import AgentStatus
 from tests.routing.conftest import Hub, make_hub, routing_config
 
 
@@ -60,7 +61,27 @@ async def test_second_unsure_turn_in_a_row_escalates(hub: Hub):
     assert first.state is ConversationState.BOT
     second = await hub.say("v1", "就是那个事情啊")
     assert second.state is ConversationState.QUEUED
-    assert "您前面还有0位" in second.replies[-1].text
+    # no agent signed in: no place in line or wait is promised; a message or callback is offered
+    assert "暂无人工客服" in second.replies[-1].text
+    assert "您前面还有" not in second.replies[-1].text
+    assert second.replies[-1].quick_replies == ("留言", "预约回电")
+
+
+async def test_the_queue_position_is_told_when_an_agent_is_on_duty(hub: Hub):
+    await hub.agent("a1", {"general": 5}, ready=False)
+    await hub.stack.desk.set_status("a1", AgentStatus.BUSY)  # signed in, taking nothing new
+    queued = await hub.say("v1", "转人工")
+    assert queued.state is ConversationState.QUEUED
+    assert "您前面还有0位" in queued.replies[-1].text
+
+
+async def test_with_no_agent_on_duty_the_citizen_can_leave_a_message_and_keep_the_place(hub: Hub):
+    queued = await hub.say("v1", "转人工")
+    assert "暂无人工客服" in queued.replies[-1].text
+    asked = await hub.say("v1", "留言")
+    assert asked.state is ConversationState.QUEUED  # still in line for when someone signs in
+    done = await hub.say("v1", "家门口路灯坏了三天")
+    assert "您的留言已登记，工单号" in done.replies[-1].text
 
 
 async def test_a_good_answer_resets_the_unsure_streak(hub: Hub):
@@ -92,7 +113,8 @@ async def test_ask_human_queues_then_an_agent_is_assigned_and_chats(hub: Hub):
 
 
 async def test_complaint_goes_to_the_complaint_queue(hub: Hub):
-    result = await hub.say("v1", "我要投诉物业")
+    await hub.say("v1", "我要投诉物业")  # the bot takes the complaint in: it asks first
+    result = await hub.say("v1", "转人工")
     conv = await hub.stack.router.book.get(result.conversation_id)
     assert (conv.state, conv.queue, conv.escalation_reason) == (
         ConversationState.QUEUED,
@@ -133,7 +155,7 @@ async def test_bot_keeps_answering_while_the_customer_waits(hub: Hub):
     await hub.say("v1", "转人工")
     result = await hub.say("v1", "停水怎么办")
     assert "提前24小时" in result.replies[0].text
-    assert "您前面还有0位" in result.replies[0].text
+    assert "暂无人工客服" in result.replies[0].text  # nobody signed in: no wait promised
     assert result.state is ConversationState.QUEUED
 
 
@@ -450,6 +472,7 @@ async def test_failed_delivery_is_retried_then_marked_failed(hub: Hub):
 async def test_queued_event_names_the_reason(hub: Hub):
     events = hub.stack.bus.subscribe()
     await hub.say("v1", "我要投诉")
+    await hub.say("v1", "转人工")
     seen = [events.queue.get_nowait() for _ in range(events.queue.qsize())]
     queued = [e for e in seen if isinstance(e, ConversationQueued)]
     assert queued[0].reason == "complaint"

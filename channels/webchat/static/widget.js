@@ -8,6 +8,11 @@
  * (the server drops duplicates) and asks for what it missed after the last message it saw.
  * Every text from the network is shown with textContent, never as HTML.
  *
+ * The tab remembers (sessionStorage) whether the panel was open and the last queue bar, so a
+ * reload puts both back; the server's hello answer then brings the live state and position.
+ * An empty chat opens with a greeting and the popular questions (buttons) the hub sends.
+ * On a phone the panel fills the visible screen (visualViewport: above the keyboard).
+ *
  * A phone typed in the pre-chat form is only a contact number for the agent. 验证手机号 sends a
  * one-time code to a phone (or a mailbox); once the visitor types it back, the chat shows
  * that number's history too, and transcripts may go there.
@@ -23,6 +28,8 @@
   const origin = base.origin;
   const opts = script.dataset || {};
   const STORE = "hub12345.webchat:" + origin;
+  const TAB = "hub12345.webchat.tab:" + origin;   // this tab only: open panel, queue bar
+  const TYPING_MS = 6000;                          // "正在输入…" without a new typing frame
   const RATINGS = [["satisfied", "满意"], ["neutral", "一般"], ["unsatisfied", "不满意"]];
   const MOBILE = /^1[3-9]\d{9}$/;
 
@@ -43,7 +50,11 @@
     resync: false,                      // reconnect at once and replay the whole history
     verifying: null,                    // {phone} or {email} a code was asked for
     conv: "bot",
+    unread: 0,
+    greeted: false,
+    typingTimer: null,
   };
+  const tab = loadTab();
 
   function load() {
     try { return JSON.parse(localStorage.getItem(STORE) || "{}"); } catch (e) { return {}; }
@@ -53,6 +64,13 @@
       visitor: state.visitor, token: state.token, pending: state.pending,
       started: state.started, name: state.name, phone: state.phone, verified: state.verified,
     }));
+  }
+  function loadTab() {
+    try { return JSON.parse(sessionStorage.getItem(TAB) || "{}"); } catch (e) { return {}; }
+  }
+  function persistTab(patch) {
+    Object.assign(tab, patch);
+    try { sessionStorage.setItem(TAB, JSON.stringify(tab)); } catch (e) { /* private mode */ }
   }
   function newId() {
     const a = new Uint8Array(12);
@@ -78,8 +96,9 @@
     return node;
   }
 
+  const badge = el("span", { class: "hubwc-badge", testid: "wc-unread", hidden: true });
   const launcher = el("button", { class: "hubwc-launcher", type: "button", testid: "wc-launcher",
-    "aria-label": "打开在线咨询", onclick: () => toggle(true) }, "在线咨询");
+    "aria-label": "打开在线咨询", onclick: () => toggle(true) }, "在线咨询", badge);
   const status = el("span", { class: "hubwc-status", testid: "wc-status" }, "连接中…");
   const header = el("div", { class: "hubwc-header" },
     el("strong", {}, opts.title || "12345 在线服务"), status,
@@ -112,11 +131,63 @@
   function toggle(open) {
     panel.hidden = !open;
     launcher.hidden = open;
+    root.dataset.open = open ? "true" : "false";
+    persistTab({ open: open });
     if (open) {
+      setUnread(0);
+      fitViewport();
       if (!state.started) showPrechat();
       connect();
-      input.focus();
+      if (!matchMedia("(max-width: 480px)").matches) input.focus();  // no keyboard pop-up
     }
+  }
+
+  function setUnread(n) {
+    state.unread = n;
+    badge.hidden = !n;
+    badge.textContent = n > 99 ? "99+" : String(n);
+    launcher.setAttribute("aria-label", n ? "打开在线咨询（" + n + "条未读）" : "打开在线咨询");
+  }
+
+  // A phone's keyboard shrinks the visual viewport, not the layout one: size the panel to
+  // what is visible so the composer stays above the keyboard and the header on screen.
+  function fitViewport() {
+    const vv = window.visualViewport;
+    if (!vv) return;
+    root.style.setProperty("--hubwc-vh", vv.height + "px");
+    root.style.setProperty("--hubwc-top", vv.offsetTop + "px");
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", fitViewport);
+    window.visualViewport.addEventListener("scroll", fitViewport);
+  }
+
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(hideTyping, TYPING_MS);
+  }
+  function hideTyping() {
+    clearTimeout(state.typingTimer);
+    typing.hidden = true;
+  }
+
+  // The first words of an empty chat: not stored, shown again on an empty reload.
+  function greet(m) {
+    if (state.greeted || log.querySelector('[data-testid="wc-msg"]')) return;
+    state.greeted = true;
+    const node = bubble("bot", m.greeting || "您好，请问有什么可以帮您？");
+    node.dataset.greeting = "true";
+    const popular = (m.popular || []).filter((q) => typeof q === "string" && q);
+    if (popular.length) {
+      const row = el("div", { class: "hubwc-quick hubwc-popular", testid: "wc-popular" });
+      for (const q of popular) {
+        row.append(el("button", { type: "button", testid: "wc-popular-question",
+          onclick: () => send(q) }, q));
+      }
+      node.append(el("div", { class: "hubwc-who" }, "常见问题"), row);
+    }
+    log.prepend(node);
   }
 
   function setStatus(text, kind) {
@@ -153,6 +224,7 @@
     }
     log.append(node);
     if (m.id && m.id > state.lastId) state.lastId = m.id;
+    if (panel.hidden && m.sender !== "customer" && !state.replaying) setUnread(state.unread + 1);
     scroll();
   }
 
@@ -372,7 +444,7 @@
     ws.onclose = (e) => {
       if (state.ws !== ws) return;
       state.ws = null;
-      typing.hidden = true;
+      hideTyping();
       if (e.code === 4401) {  // a stale or foreign identity: start afresh
         state.visitor = ""; state.token = ""; state.lastId = ""; persist();
       }
@@ -398,6 +470,8 @@
         persist();
         setStatus("在线", "online");
         showState(m.state);
+        state.welcome = m;
+        state.replaying = true;  // history is not "unread"
         break;
       case "synced":  // history replayed: now re-send what was never acked (the server drops
         // what it already has) and show it if the page was reloaded meanwhile
@@ -411,6 +485,8 @@
           }
           transmit(item);
         }
+        state.replaying = false;
+        if (state.welcome) greet(state.welcome);
         scroll();
         break;
       case "ack": {
@@ -421,23 +497,22 @@
         break;
       }
       case "message":
-        typing.hidden = true;
+        hideTyping();
         render(m);
         break;
       case "pong":
         clearTimeout(ws.hubPongDue);
         break;
       case "typing":
-        typing.hidden = false;
+        showTyping();
         break;
-      case "state":
+      case "state":  // also the end of the visitor's turn: nobody is typing any more
+        hideTyping();
         showState(m.state);
         if (m.rate) showRating();
         break;
       case "position":
-        position.hidden = false;
-        position.textContent = "排队中：您前面还有" + Math.max(0, m.position - 1) + "位，预计等待" +
-          Math.max(1, Math.round(m.wait_s / 60)) + "分钟";
+        showPosition(m);
         break;
       case "rated":
         showSheet(el("p", { testid: "wc-rated" }, "感谢您的评价！"));
@@ -452,7 +527,7 @@
         verified(m);
         break;
       case "error":
-        typing.hidden = true;
+        hideTyping();
         notice(m.reason);
         break;
       default:
@@ -462,8 +537,24 @@
 
   function showState(s) {
     state.conv = s;
-    if (s !== "queued") position.hidden = true;
+    if (s !== "queued") { position.hidden = true; persistTab({ position: null }); }
     root.dataset.state = s;
+  }
+
+  // The queue bar. agents === 0: nobody who could take the chat is signed in, so there is no
+  // honest place in line or wait to show.
+  function showPosition(m) {
+    if (typeof m.position !== "number") return;
+    position.hidden = false;
+    if (m.agents === 0) {
+      position.dataset.kind = "no-agent";
+      position.textContent = "当前暂无人工客服在线，无法估计等待时间。客服上线后将第一时间为您接通。";
+    } else {
+      position.dataset.kind = "queued";
+      position.textContent = "排队中：您前面还有" + Math.max(0, m.position - 1) + "位，预计等待" +
+        Math.max(1, Math.round((m.wait_s || 0) / 60)) + "分钟";
+    }
+    persistTab({ position: { position: m.position, wait_s: m.wait_s, agents: m.agents } });
   }
 
   // A phone that loses its network often keeps a dead socket open for minutes: drop it at
@@ -477,5 +568,7 @@
       ws.hubPongDue = setTimeout(() => { if (state.ws === ws) ws.close(); }, 10000);
     }
   }, 25000);
-  if (opts.open === "true" || state.pending.length) toggle(true);
+  if (tab.position) showPosition(tab.position);  // until the server says otherwise
+  if (opts.open === "true" || state.pending.length || tab.open) toggle(true);
+  else if (state.started && state.visitor) connect();  // minimised: still count unread replies
 })();

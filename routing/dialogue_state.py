@@ -1,0 +1,120 @@
+"""What the bot remembers of a conversation between turns: the topic it last answered, the slots
+the citizen filled so far, the intake in progress. Stored with the conversation (survives a
+restart); pure functions here, the router applies them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from routing.bot import BotAnswer, KbDecision
+
+DIALOGUE_META = "dialogue"  # the bot reply's meta key holding the state it left (JSON)
+SLOTS = ("what", "address", "district", "phone", "time", "service_type", "case_no")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4})(?!\d)")
+# Words that only name an aspect of whatever was just discussed (materials, fee, place, time,
+# steps …) and fillers around them: a follow-up made of nothing else is about the last topic.
+_ASPECT = re.compile(
+    r"那么|那|还有|另外|请问|我想问|想问|问一下|一下|的话|呢|吗|嘛|啊|呀|吧|了|的|"
+    r"要|需要|得|带|准备|提供|什么|哪些|哪个|哪里|哪儿|在哪|去哪|多少|几|怎么|如何|怎样|"
+    r"材料|资料|证件|手续|钱|费用|收费|价格|多久|时间|时候|期限|流程|步骤|条件|要求|"
+    r"地点|地址|办理|办|能|可以|可|是|不是|有|没有|网上|线上|预约|约|提前|拿到|到|"
+    r"[，,。.？?！!、\s]"
+)
+FOLLOW_UP_MAX_CHARS = 12
+TOPIC_TURNS = 3  # a follow-up refers to an answer at most this many turns back
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueState:
+    topic_article: str | None = None  # the last article given as an answer
+    topic_category: str | None = None
+    topic_query: str = ""  # the text that article answered
+    turns_since_topic: int = 0
+    main_intent: str = ""  # the first intent that asked for a person or a case
+    slots: tuple[tuple[str, str], ...] = ()
+    intake: str = ""  # the case type being taken in (complaint, repair …); "" when none
+    asking: str = ""  # the slot asked for, or "confirm" / "edit"
+    notes: tuple[str, ...] = ()  # what the citizen said during the intake
+
+    def slot(self, name: str) -> str | None:
+        return dict(self.slots).get(name)
+
+    def with_slots(self, **values: str | None) -> DialogueState:
+        merged = dict(self.slots)
+        merged.update({k: v for k, v in values.items() if v})
+        return replace(self, slots=tuple(merged.items()))
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "topic_article": self.topic_article,
+            "topic_category": self.topic_category,
+            "topic_query": self.topic_query,
+            "turns_since_topic": self.turns_since_topic,
+            "main_intent": self.main_intent,
+            "slots": dict(self.slots),
+            "intake": self.intake,
+            "asking": self.asking,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any] | None) -> DialogueState:
+        if not d:
+            return cls()
+        return cls(
+            topic_article=d.get("topic_article"),
+            topic_category=d.get("topic_category"),
+            topic_query=d.get("topic_query", ""),
+            turns_since_topic=d.get("turns_since_topic", 0),
+            main_intent=d.get("main_intent", ""),
+            slots=tuple((d.get("slots") or {}).items()),
+            intake=d.get("intake", ""),
+            asking=d.get("asking", ""),
+            notes=tuple(d.get("notes") or ()),
+        )
+
+
+def phone_in(text: str) -> str | None:
+    """A mobile number written in text (digits only), if any."""
+    m = _MOBILE.search(text)
+    return re.sub(r"\D", "", m.group(1)) if m else None
+
+
+def remember(
+    state: DialogueState, text: str, answer: BotAnswer, query: str, person_intents: frozenset[str]
+) -> DialogueState:
+    """The state after a turn: entities add up; an answer sets the topic."""
+    found = dict(answer.entities)
+    found.setdefault("phone", phone_in(text) or "")
+    state = state.with_slots(**{k: v for k, v in found.items() if k in SLOTS})
+    if not state.main_intent and answer.intent in person_intents:
+        state = replace(state, main_intent=answer.intent)
+    if answer.decision is KbDecision.ANSWER and answer.kb_article_id:
+        return replace(
+            state,
+            topic_article=answer.kb_article_id,
+            topic_category=answer.kb_category,
+            topic_query=query,
+            turns_since_topic=0,
+        )
+    return replace(state, turns_since_topic=state.turns_since_topic + 1)
+
+
+def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
+    """(the query rewritten with the topic, what the text adds beyond aspect words) when text
+    reads as a short follow-up to the last answer; None otherwise."""
+    t = text.strip()
+    if not state.topic_query or state.turns_since_topic >= TOPIC_TURNS:
+        return None
+    if len(t) > FOLLOW_UP_MAX_CHARS or phone_in(t):
+        return None
+    remainder = _ASPECT.sub("", t)
+    return f"{state.topic_query} {t}", remainder
+
+
+def overlap(a: str, b: str) -> int:
+    """Shared character bigrams: how close a clarify choice is to the topic."""
+    grams = {a[i : i + 2] for i in range(len(a) - 1)}
+    return sum(1 for i in range(len(b) - 1) if b[i : i + 2] in grams)

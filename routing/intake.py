@@ -1,0 +1,217 @@
+"""Case intake by the bot: complaint, repair, domestic-service order, callback.
+
+The bot asks only for what is missing (one question at a time, 取消 stops, 转人工 at every
+question), reads the summary back (确认 / 修改), files the case through the case desk (accepted,
+so the citizen's notices fire), tells its number where no notice will, and hands the
+conversation to the right queue with the case linked. Emergencies never reach this module: the
+router escalates them first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from cases.desk import CaseDesk
+from cases.model import CaseType, NewCase
+from cases.workflow import CaseAction, CaseCommand
+from primitives.local_time import local_time
+from routing.bot import BotAnswer
+from routing.case_notices import CHAT_CHANNELS
+from routing.config import IntakePolicy
+from routing.conversation_model import Conversation
+from routing.dialogue_state import DialogueState, phone_in
+from routing.replies import HUMAN_BUTTON
+
+CANCEL_WORDS = ("取消", "算了", "不用了", "不办了")
+HUMAN_WORDS = ("转人工", "人工")
+CONFIRM_WORDS = ("确认", "确定", "对的", "没问题", "正确", "是的", "可以", "好的", "对")
+EDIT_WORDS = ("修改", "不对", "改一下", "错了")
+CONFIRM_BUTTON, EDIT_BUTTON = "确认", "修改"
+
+KIND_NAMES = {
+    "complaint": "投诉",
+    "repair": "报修",
+    "domestic_service_order": "家政服务预约",
+    "todo": "预约回电",
+}
+QUESTIONS = {
+    "address": "请问具体地址是哪里？（区、街道或小区、楼栋门牌）",
+    "phone": "请留一个方便联系您的手机号码。",
+    "time": "请问希望什么时间上门服务？",
+}
+SLOT_NAMES = {"address": "地址", "phone": "电话", "time": "时间", "service_type": "服务"}
+PHONE_AGAIN = "没有识别到手机号码，请输入11位手机号码。"
+EDIT_ASK = "请直接发送要修改的内容（新的地址、电话或时间）。"
+CANCELLED = "好的，已取消本次登记。还有其他需要帮助的吗？"
+FILED = "已为您登记{kind}，工单号{number}。"
+FILED_CHAT = "已为您登记{kind}。"
+CALLBACK_FILED = "已为您预约回电，工单号{number}，工作人员将在{when}后回电。"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What the intake says now; handover names the queue to hand the conversation to."""
+
+    state: DialogueState
+    text: str
+    buttons: tuple[str, ...] = ()
+    handover: str | None = None  # queue
+    reason: str = ""
+    case_number: str | None = None
+
+
+class Intake:
+    def __init__(
+        self, cases: CaseDesk, policy: IntakePolicy, callback_at: Callable[[], datetime]
+    ) -> None:
+        self._cases = cases
+        self._policy = policy
+        self._callback_at = callback_at  # when a callback can happen (the queue's hours)
+
+    def kind_for(self, answer: BotAnswer, text: str, trusted: bool) -> str | None:
+        """The case type a turn starts an intake for, or None."""
+        if trusted and answer.intent in self._policy.intents:
+            return self._policy.intents[answer.intent]
+        if self._policy.ask.get("todo") and any(w in text for w in self._policy.callback_words):
+            return "todo"
+        return None
+
+    def start(self, state: DialogueState, kind: str, text: str) -> Step:
+        state = replace(state, intake=kind, asking="", notes=(text,)).with_slots(what=text)
+        return self._next(state)
+
+    async def turn(
+        self, state: DialogueState, text: str, answer: BotAnswer, conv: Conversation
+    ) -> Step:
+        """The citizen's reply during an intake (state.intake is set)."""
+        t = text.strip().strip("。.！!")
+        if any(w in t for w in CANCEL_WORDS):
+            return Step(_closed(state), CANCELLED)
+        if any(w in t for w in HUMAN_WORDS) or answer.intent == "ask_human":
+            return self._hand_over(_closed(state), state.intake)
+        if state.asking == "confirm":
+            if t in CONFIRM_WORDS or (answer.intent == "affirm" and len(t) <= 4):
+                return await self._file(state, conv)
+            if any(w in t for w in EDIT_WORDS) or (answer.intent == "deny" and len(t) <= 4):
+                return Step(replace(state, asking="edit"), EDIT_ASK, (HUMAN_BUTTON,))
+            state = _fill_any(state, t, answer)
+            return self._next(state)
+        state = replace(state, notes=(*state.notes, t))
+        if state.asking == "edit":
+            return self._next(_fill_any(state, t, answer, overwrite=True))
+        if state.asking == "phone":
+            phone = answer.entity("phone") or phone_in(t)
+            if not phone:
+                return Step(state, PHONE_AGAIN, (HUMAN_BUTTON,))
+            return self._next(state.with_slots(phone=phone))
+        if state.asking == "address":
+            phone = answer.entity("phone") or phone_in(t)
+            if phone and len("".join(c for c in t if not c.isdigit())) <= 8:
+                return self._next(state.with_slots(phone=phone))  # answered another question
+            address = answer.entity("address") or t
+            state = state.with_slots(address=address, district=answer.entity("district"))
+            return self._next(state.with_slots(phone=answer.entity("phone") or phone_in(t)))
+        if state.asking == "time":
+            return self._next(state.with_slots(time=answer.entity("time") or t))
+        return self._next(_fill_any(state, t, answer))
+
+    def _next(self, state: DialogueState) -> Step:
+        for slot in self._policy.ask.get(state.intake, ()):
+            if not state.slot(slot):
+                return Step(replace(state, asking=slot), QUESTIONS[slot], (HUMAN_BUTTON,))
+        return Step(
+            replace(state, asking="confirm"),
+            self._summary(state),
+            (CONFIRM_BUTTON, EDIT_BUTTON, HUMAN_BUTTON),
+        )
+
+    def _summary(self, state: DialogueState) -> str:
+        lines = [f"请核对登记信息：\n类型：{KIND_NAMES.get(state.intake, state.intake)}"]
+        lines.append(f"事项：{state.slot('what') or ''}")
+        if state.slot("service_type"):
+            lines.append(f"服务：{state.slot('service_type')}")
+        for slot in ("address", "phone", "time"):
+            if state.slot(slot):
+                lines.append(
+                    f"{SLOT_NAMES[slot]}：{_where(state) if slot == 'address' else state.slot(slot)}"
+                )
+        lines.append("无误请回复“确认”，需要修改请回复“修改”。")
+        return "\n".join(lines)
+
+    def _hand_over(self, state: DialogueState, kind: str) -> Step:
+        queue = self._policy.queues.get(kind)
+        reason = next((i for i, k in self._policy.intents.items() if k == kind), "ask_human")
+        return Step(state, "", handover=queue or "", reason=reason)
+
+    def category(self, kind: str, state: DialogueState) -> tuple[str, ...]:
+        said = " ".join((*state.notes, state.slot("what") or "", state.slot("service_type") or ""))
+        for rule in self._policy.categories:
+            if rule.kinds and kind not in rule.kinds:
+                continue
+            if any(w in said for w in rule.words):
+                return _path(rule.code)
+        code = self._policy.fallback_category.get(kind)
+        return _path(code) if code else ()
+
+    async def _file(self, state: DialogueState, conv: Conversation) -> Step:
+        kind = state.intake
+        what = state.slot("what") or KIND_NAMES.get(kind, kind)
+        service = state.slot("service_type")
+        new = NewCase(
+            type=CaseType(kind),
+            title=((service + "：") if service else "") + what[:40],
+            description="\n".join(state.notes)[:2000],
+            category=self.category(kind, state),
+            customer_id=conv.customer_id,
+            conversation_id=conv.id,
+            channel=conv.last_channel or conv.channel,
+            contact_phone=state.slot("phone"),
+            address=_where(state),
+            remind_at=self._callback_at() if kind == "todo" else None,
+            tags=frozenset({"bot_intake"}),
+        )
+        case = await self._cases.open(new, actor="bot")
+        done = _closed(state).with_slots(case_no=case.number)
+        if kind == "todo":
+            assert new.remind_at is not None
+            text = CALLBACK_FILED.format(number=case.number, when=local_time(new.remind_at))
+            return Step(done, text, case_number=case.number)
+        case = await self._cases.act(case.number, CaseCommand(CaseAction.ACCEPT, "bot"))
+        # chat channels hear the number from the accept notice (routing/case_notices.py)
+        told = FILED_CHAT if conv.channel in CHAT_CHANNELS else FILED
+        step = self._hand_over(done, kind)
+        name = KIND_NAMES.get(kind, kind)
+        return replace(
+            step, text=told.format(kind=name, number=case.number), case_number=case.number
+        )
+
+
+def _closed(state: DialogueState) -> DialogueState:
+    return replace(state, intake="", asking="", notes=state.notes)
+
+
+def _where(state: DialogueState) -> str:
+    district, address = state.slot("district") or "", state.slot("address") or ""
+    return address if district and address.startswith(district) else district + address
+
+
+def _fill_any(
+    state: DialogueState, text: str, answer: BotAnswer, *, overwrite: bool = False
+) -> DialogueState:
+    """Slots from a free reply: a phone number, a time, otherwise an address."""
+    phone = answer.entity("phone") or phone_in(text)
+    if phone:
+        return state.with_slots(phone=phone)
+    if answer.entity("time") and not answer.entity("address"):
+        return state.with_slots(time=answer.entity("time"))
+    if overwrite or answer.entity("address"):
+        return state.with_slots(
+            address=answer.entity("address") or text, district=answer.entity("district")
+        )
+    return state
+
+
+def _path(code: str) -> tuple[str, ...]:
+    return tuple(code[: i + 2] for i in range(0, len(code), 2))

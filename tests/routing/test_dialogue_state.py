@@ -1,0 +1,44 @@
+"""Dialogue state: stored with the conversation; intake files the case; queued details stay
+details."""
+
+from __future__ import annotations
+
+from mongo.client import Database
+from routing.bot import BotAnswer, KbDecision
+from routing.conversation_model import ConversationState, Priority
+from tests.routing.conftest import Hub, make_hub
+
+
+async def test_the_intake_state_survives_a_restart_and_files_the_case(hub: Hub, db: Database):
+    await hub.say("v1", "我要投诉物业")
+    result = await hub.say("v1", "13812345678")
+    # a new process: nothing in memory; the state comes back from the bot's last reply
+    restarted = await make_hub(db)
+    restarted.seq = hub.seq
+    stored = await restarted.stack.router.book.get(result.conversation_id)
+    assert stored.dialogue.intake == "complaint"
+    assert stored.dialogue.slot("phone") == "13812345678"
+    assert stored.dialogue.asking == "address"
+    await restarted.say("v1", "幸福小区3栋")
+    result = await restarted.say("v1", "确认")
+    conv = await restarted.stack.router.book.get(result.conversation_id)
+    assert (conv.state, conv.queue) == (ConversationState.QUEUED, "complaint")
+    case_no = conv.dialogue.slot("case_no")
+    assert case_no
+    assert any(case_no in r.text for r in result.replies) is False  # told by the notice
+
+
+async def test_a_phone_number_while_queued_does_not_upgrade_the_queue(hub: Hub):
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if text.isdigit():  # a parser that mistakes digits for an emergency
+            return BotAnswer("emergency_help", 0.9, KbDecision.NONE, entities=(("phone", text),))
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v2", "转人工")
+    result = await hub.say("v2", "13912345678")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.priority < Priority.EMERGENCY
+    assert conv.dialogue.slot("phone") == "13912345678"
