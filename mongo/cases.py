@@ -229,10 +229,10 @@ class MongoCaseRepository:
         self, kind: AlertKind, now: datetime, horizon: datetime, *, limit: int
     ) -> list[Case]:
         field = DEADLINE_OF[kind]
-        where: dict[str, Any] = {
-            field: {"$lt": horizon},
-            f"alerts.{kind.value}": {"$exists": False},
-        }
+        # due soon: still ahead (the overdue ones are another alert's, and sorting them first
+        # would fill every batch with cases this alert skips)
+        window = {"$gte": now, "$lt": horizon} if kind is AlertKind.DUE_SOON else {"$lt": horizon}
+        where: dict[str, Any] = {field: window, f"alerts.{kind.value}": {"$exists": False}}
         if kind in (AlertKind.DUE_SOON, AlertKind.OVERDUE):
             where["state"] = {"$in": sorted(s.value for s in RUNNING_STATES)}
         elif kind is AlertKind.SIGN_OFF_LATE:

@@ -91,3 +91,24 @@ async def test_each_alert_once_per_deadline(
     await desk.act(case.number, CaseCommand(A.REPLY, actor="water1", reply="已恢复供水"))
     clock.advance(days=5)
     assert [a.case.number for a in await reminders.run_once()] == []
+
+
+async def test_cases_due_soon_are_found_behind_a_batch_of_overdue_ones(
+    desk: CaseDesk, repo: MongoCaseRepository, clock: FixedClock
+):
+    reminders = CaseReminders(repo, clock, warn_before=timedelta(hours=4), batch=2)
+    for _ in range(3):  # overdue: due in one working day, then the clock moves two days on
+        late = await desk.open(NewCase(CaseType.COMPLAINT, "旧件"), actor="agent1")
+        await desk.act(late.number, CaseCommand(A.ACCEPT, actor="agent1"))
+        await desk.act(
+            late.number, CaseCommand(A.DISPATCH, actor="agent1", department="water", due_days=1)
+        )
+    clock.advance(days=2)
+    soon = await desk.open(NewCase(CaseType.COMPLAINT, "新件"), actor="agent1")
+    await desk.act(soon.number, CaseCommand(A.ACCEPT, actor="agent1"))
+    await desk.act(
+        soon.number, CaseCommand(A.DISPATCH, actor="agent1", department="water", due_days=1)
+    )
+    clock.advance(hours=21)  # the new case is due within the 4-hour warning
+    raised = await reminders.run_once()
+    assert (AlertKind.DUE_SOON, soon.number) in [(a.kind, a.case.number) for a in raised]
