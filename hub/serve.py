@@ -37,6 +37,10 @@ def _print_banner(settings: Settings, kind: str, logins: list[DemoLogin]) -> Non
         "12345 Hub is running",
         f"  health            {base}/healthz",
         f"  agent inbox       {base}/",
+        f"  case workbench    {base}/cases",
+        f"  department portal {base}/dept",
+        f"  supervisor        {base}/supervisor",
+        f"  admin             {base}/admin",
         f"  web-chat demo     {base}/webchat/demo",
         f"  REST channel      {base}/api/v1/channels/rest/messages",
         f"  database          {kind}"
