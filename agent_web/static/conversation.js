@@ -159,6 +159,8 @@ function addMessage(m) {
   (m.attachments || []).length ? attachmentsBox(m.attachments) : null);
   if (m.nlu) item.append(nluLine(m.nlu));
   if (m.delivery === "failed") item.append(failureLine(m.error));
+  else if (earlyFailures.has(m.id)) item.append(failureLine(earlyFailures.get(m.id)));
+  earlyFailures.delete(m.id);
   $("#transcript").append(item);
 }
 
@@ -192,11 +194,19 @@ function failureLine(reason) {
     "未送达：", reason || "原因未知");
 }
 
+// Failures heard before their message is on screen: replies are sent in the background, so
+// "not delivered" can arrive before the reply's own echo is drawn.
+const earlyFailures = new Map(); // message id -> reason
+
 export function markUndelivered(event) {
   const selected = state.selected;
   if (!selected || selected.id !== event.conversation_id) return;
   const item = document.querySelector(`#transcript li[data-message-id="${CSS.escape(event.message_id)}"]`);
-  if (!item || item.querySelector(".msg-failed")) return;
+  if (!item) {
+    earlyFailures.set(event.message_id, event.reason);
+    return;
+  }
+  if (item.querySelector(".msg-failed")) return;
   item.append(failureLine(event.reason));
 }
 
