@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import sys
@@ -39,7 +38,7 @@ from tests.security.strategies import (
     FuzzRequest,
     requests,
 )
-from tests.security.test_fuzz import DELIBERATE_CLOSE, HTTP_SHARE, public_routes
+from tests.security.test_fuzz import DELIBERATE_CLOSE, HTTP_SHARE, play_frames, public_routes
 
 T = TypeVar("T")
 SUPERVISOR = ("supervisor", "super12345")  # hub/data/demo.yaml
@@ -102,20 +101,7 @@ async def _socket(http: aiohttp.ClientSession, url: str, frames: list[str]) -> i
         ws = await http.ws_connect(url)
     except aiohttp.WSServerHandshakeError as e:
         return None if e.status < 500 else 1011
-    async with ws:
-        for frame in frames:
-            if ws.closed:
-                break
-            await ws.send_str(frame)
-        if not ws.closed:
-            await ws.send_str(json.dumps({"type": "ping"}))
-            while True:
-                msg = await ws.receive(timeout=10)
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    break
-                if json.loads(msg.data).get("type") == "pong":
-                    break
-        return ws.close_code
+    return await play_frames(ws, frames)
 
 
 def fuzz(examples: int, base: str, loop: Loop, routes: list[tuple[str, str]]) -> dict[str, Any]:

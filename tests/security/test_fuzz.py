@@ -165,6 +165,12 @@ async def socket_session(target: Target, path: str, frames: list[str]) -> int | 
         refused = 0
     if refused:
         return None if refused < 500 else 1011
+    return await play_frames(ws, frames)
+
+
+async def play_frames(ws: aiohttp.ClientWebSocketResponse, frames: list[str]) -> int | None:
+    """Send frames, then a ping and wait for its pong; the close code if the server closed the
+    socket meanwhile, else None (used by bench/fuzz.py too)."""
     async with ws:
         for frame in frames:
             if ws.closed:
