@@ -1,7 +1,7 @@
 """Administration: staff accounts.
 
 GET  /api/v1/admin/users
-POST /api/v1/admin/users            {"login","name","password","roles","skills","max_chats","department"}
+POST /api/v1/admin/users            {"login","name","password","roles","skills","max_chats","department","endpoint"}
 PUT  /api/v1/admin/users/{login}    the same fields but login, every one optional, plus "active"
 
 Knowledge-base articles: agent_web/kb_admin_api.py.
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LOGIN = re.compile(r"^[a-z0-9_.\-]{2,32}$")
 MIN_PASSWORD = 8
+ENDPOINT = re.compile(r"^[A-Za-z0-9_]{2,16}/[A-Za-z0-9_.@:\-]{1,48}$")  # Asterisk dial string
 
 
 def _user_json(agent: Agent) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def _user_json(agent: Agent) -> dict[str, Any]:
         "max_chats": agent.max_chats,
         "department": agent.department,
         "active": agent.active,
+        "endpoint": agent.endpoint,
     }
 
 
@@ -129,7 +131,13 @@ def _profile(request: web.Request, body: dict[str, Any], before: Agent | None) -
     department = text(
         body, "department", max_len=32, default=(before.department or "") if before else ""
     )
+    endpoint = text(body, "endpoint", max_len=64, default=before.endpoint if before else "").strip()
+    if endpoint and not ENDPOINT.match(endpoint):
+        raise refusal(
+            400, "bad_request", "endpoint must look like PJSIP/1001 (technology/resource)"
+        )
     return {
+        "endpoint": endpoint,
         "name": name,
         "roles": roles,
         "skills": skills,

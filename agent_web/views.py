@@ -116,7 +116,8 @@ def message_json(m: StoredMessage, nlu: dict[str, Any] | None = None) -> dict[st
 def attachment_json(a: Attachment) -> dict[str, Any]:
     """A citizen's file; its url only when the hub serves it itself (a same-origin path, which
     checks who may download it), never a provider's address."""
-    url = a.url if a.url.startswith("/webchat/files/") else ""
+    served = ("/webchat/files/", "/api/v1/recordings/")  # both check who may download
+    url = a.url if a.url.startswith(served) else ""
     return {"kind": a.kind, "name": a.name, "mime": a.mime, "size": a.size, "url": url}
 
 

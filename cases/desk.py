@@ -150,6 +150,34 @@ class CaseDesk:
         await self._repo.set_links(other, (number,))
         return await self._repo.get(number)
 
+    async def attach(self, number: str, file_ids: tuple[str, ...], *, actor: str) -> Case:
+        """Add files to a case (a call's recording, say): an audited change, state kept."""
+        case = await self._repo.get(number)
+        new = tuple(f for f in dict.fromkeys(file_ids) if f not in case.attachments)
+        if not new:
+            return case
+        event = CaseEvent(
+            case.version + 1,
+            "attach",
+            actor,
+            self._clock.now(),
+            case.state,
+            case.state,
+            data=(("attachments", ",".join(new)),),
+        )
+        after = replace(
+            case,
+            attachments=(*case.attachments, *new),
+            version=event.seq,
+            events=(*case.events, event),
+        )
+        return await self._repo.save(after, case)
+
+    @property
+    def cases(self) -> CaseRepository:
+        """The repository, for reads (a customer's cases)."""
+        return self._repo
+
     async def edit_category(
         self, number: str, codes: tuple[str, ...], *, actor: str, expected_version: int
     ) -> Case:

@@ -38,7 +38,7 @@ from agent_web.keys import (
 from agent_web.metrics import METRICS, METRICS_TOKEN, TimedBot, open_metrics
 from cases.taxonomy import Taxonomy, load_taxonomy_file
 from channels import rest
-from hub import case_wiring, channel_wiring, sms_mail_wiring
+from hub import case_wiring, channel_wiring, sms_mail_wiring, voice_wiring
 from hub.bot import build_bot
 from hub.case_jobs import open_case_jobs
 from hub.kb_store import seed_if_empty
@@ -105,6 +105,7 @@ def create_app(
     sms_mail_wiring.install_sms(app, settings)
     channel_wiring.install_telegram(app, settings)
     sms_mail_wiring.install_mail(app, settings)
+    voice_wiring.install_voice(app, settings)
     return app
 
 

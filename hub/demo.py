@@ -49,6 +49,7 @@ async def seed_demo(db: Database, path: Path = DEMO_FILE) -> list[DemoLogin]:
             skills=dict(a.get("skills", {})),
             max_chats=int(a.get("max_chats", 3)),
             department=a.get("department"),
+            endpoint=str(a.get("endpoint", "")),
         )
         existing = await agents.password_hash(agent.login)
         await agents.upsert(agent, password_hash=None if existing else hash_password(a["password"]))

@@ -42,6 +42,9 @@ def _print_banner(settings: Settings, kind: str, logins: list[DemoLogin]) -> Non
         f"  supervisor        {base}/supervisor",
         f"  admin             {base}/admin",
         f"  web-chat demo     {base}/webchat/demo",
+        f"  voice test call   {base}/webcall"
+        + ("?demo=1" if settings.hub_demo else "")
+        + ("" if settings.vosk_model else "  (keys only: set VOSK_MODEL for speech)"),
         f"  REST channel      {base}/api/v1/channels/rest/messages",
         f"  database          {kind}"
         + (f" ({settings.hub_db_path})" if kind == "embedded" else ""),

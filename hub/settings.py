@@ -31,6 +31,10 @@ OWN_PREFIXES = (
     "SMTP_",
     "RASA_",
     "VOSK_",
+    "ARI_",
+    "AUDIOSOCKET_",
+    "VOICE_",
+    "IVR_",
 )
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
@@ -77,7 +81,18 @@ class Settings(BaseSettings):
     kb_thresholds: Path = DATA_DIR / "kb" / "thresholds.yaml"
     nlu_data: Path = DATA_DIR / "nlu"  # a file, or every *.yml in a directory
     taxonomy_data: Path = DATA_DIR / "taxonomy.yaml"
-    vosk_model: Path | None = None
+    vosk_model: Path | None = None  # unset: speech is off, DTMF-only IVR flows
+    # voice: Asterisk ARI (unset ARI_URL: no PBX; the browser test call still works)
+    ari_url: str | None = None  # e.g. http://pbx:8088 (the /ari prefix is added)
+    ari_user: str = "hub"
+    ari_password: SecretStr | None = None
+    ari_app: str = "hub12345"
+    audiosocket_host: str = "127.0.0.1"  # where the hub listens for Asterisk's AudioSocket
+    audiosocket_port: int = Field(default=9092, ge=0, le=65535)
+    # host:port Asterisk dials for externalMedia (default: AUDIOSOCKET_HOST:its port)
+    voice_media_host: str | None = None
+    ivr_flows: Path = REPO_DIR / "telephony" / "data" / "flows"
+    voice_dialed: str = "12345"  # the hotline number, for calls that do not say
     # channels
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
@@ -117,7 +132,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return v or None
 
-    @field_validator("rasa_url", "hub_public_url", "telegram_api_base", "sms_http_url")
+    @field_validator("rasa_url", "hub_public_url", "telegram_api_base", "sms_http_url", "ari_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         if v and not v.startswith(("http://", "https://")):

@@ -33,6 +33,7 @@ import numpy as np
 
 from kb.articles import load_yaml
 from kb.build import build_indexes
+from kb.colloquial import standardize
 from kb.decision import CLARIFY_CHOICES, KbDecision, decide_from, is_keyword_query
 from kb.embedder import DEFAULT_EMBEDDER, Embedder, make_embedder
 from kb.indexes import KbIndexes
@@ -154,7 +155,7 @@ def calibrate(
 ) -> tuple[str, Profile]:
     """(embedder name, profile) fitted on `queries_file`."""
     articles = load_yaml(kb_data)
-    queries = load_queries(queries_file)
+    queries = standardized(load_queries(queries_file))
     embedder = make_embedder(embedder_spec)
     indexes = build_indexes(articles, embedder, cache_root=cache_root)
     retriever = Retriever(embedder, indexes, RankWeights())
@@ -195,6 +196,11 @@ class DecisionCase:
     keyword: bool
     top: str | None
     offered: tuple[str, ...]
+
+
+def standardized(queries: list[LabelledQuery]) -> list[LabelledQuery]:
+    """The queries as the service searches them (kb/colloquial.py)."""
+    return [replace(q, query=standardize(q.query)) for q in queries]
 
 
 def decision_cases(
@@ -261,13 +267,14 @@ def calibrate_decision(
 ) -> tuple[str, Profile]:
     """The stored profile with its decision thresholds chosen again on `queries_files`."""
     articles = load_yaml(kb_data)
-    queries = [q for f in queries_files for q in load_queries(f)]
+    queries = standardized([q for f in queries_files for q in load_queries(f)])
     embedder = make_embedder(embedder_spec)
     profile = load_profile(thresholds, embedder.name)
     indexes = build_indexes(articles, embedder, cache_root=cache_root)
     chosen = choose_decision(decision_cases(queries, embedder, indexes, profile), profile)
+    base = profile.note.split("; decision thresholds chosen")[0]  # the latest choice only
     note = (
-        f"{profile.note}; decision thresholds chosen {datetime.now(UTC):%Y-%m-%d} on "
+        f"{base}; decision thresholds chosen {datetime.now(UTC):%Y-%m-%d} on "
         f"{' + '.join(f.name for f in queries_files)} ({len(queries)} queries, "
         f"{sum(q.expected is None for q in queries)} out of KB)"
     )

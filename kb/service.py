@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kb.articles import Article, ArticleRepository, validate_article
 from kb.build import build_indexes
+from kb.colloquial import standardize
 from kb.decision import CLARIFY_CHOICES, KbDecision, decide
 from kb.embedder import Embedder
 from kb.errors import ArticleNotFound
@@ -99,7 +100,7 @@ class KnowledgeBase:
 
     def query_sync(self, text: str, limit: int = CLARIFY_CHOICES) -> KbResult:
         """limit: hits returned (at least the clarify choices); the decision is the same."""
-        text = text.strip()[:MAX_QUERY_CHARS]
+        text = standardize(text)[:MAX_QUERY_CHARS]  # 咋/啥/娃 … as the articles say them
         if not text:
             return KbResult(KbDecision.NONE, [], 0.0)
         vector = self.embedder.embed_queries([text[:EMBED_QUERY_CHARS]])[0]

@@ -90,6 +90,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # channels/webchat: uploads and transcripts counted per visitor/address and hour, codes
     "uploads": [IndexModel([("visitor", ASC), ("at", DESC)], name="visitor_recent")],
+    "calls": [
+        IndexModel([("started_at", DESC)], name="recent"),
+        IndexModel([("caller", ASC), ("started_at", DESC)], name="caller_recent"),
+        IndexModel([("agent", ASC), ("started_at", DESC)], name="agent_recent"),
+        IndexModel([("conversation_id", ASC)], name="conversation"),
+    ],
     "transcript_requests": [
         IndexModel([("visitor", ASC), ("at", DESC)], name="visitor_recent"),
         IndexModel([("phone", ASC), ("at", DESC)], name="phone_recent"),

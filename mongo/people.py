@@ -69,6 +69,7 @@ def _agent_to_doc(a: Agent) -> dict[str, Any]:
         "max_chats": a.max_chats,
         "department": a.department,
         "active": a.active,
+        "endpoint": a.endpoint,
     }
 
 
@@ -81,6 +82,7 @@ def _agent_from_doc(d: Mapping[str, Any]) -> Agent:
         max_chats=int(d.get("max_chats", 3)),
         department=d.get("department"),
         active=bool(d.get("active", True)),
+        endpoint=str(d.get("endpoint") or ""),
     )
 
 

@@ -14,9 +14,11 @@ from nlu.tokenize import Token
 
 # Two-character suffixes first: 大街 and 街道 must not be read as a bare 街.
 _SUFFIXES = (
+    "高铁站", "火车站", "汽车站", "地铁站", "菜市场",
     "胡同", "大道", "大街", "街道", "小区", "花园", "家园", "社区", "公寓", "新村", "大厦",
-    "广场", "公园", "医院", "新城", "山庄", "公馆", "名都", "雅居", "路", "街", "巷", "弄", "苑",
-    "府", "湾",
+    "广场", "公园", "医院", "新城", "山庄", "公馆", "名都", "雅居", "华府", "华庭", "豪庭",
+    "嘉园", "名苑", "花苑", "市场", "商场", "菜场", "超市", "工地", "小学", "中学", "学校",
+    "大学", "酒店", "宾馆", "路", "街", "巷", "弄", "苑", "府", "湾",
 )  # fmt: skip
 # An estate name may itself end in 里/村/园 before 小区 (幸福里小区, 桃园村小区).
 _ESTATE_LINK = {"里", "村", "园", "庄", "苑"}
@@ -37,12 +39,14 @@ _NOT_NAMES = {
 }  # fmt: skip
 # jieba part-of-speech tags a name before a bare suffix never has: pronouns, verbs, numbers,
 # measure words, adverbs, particles, locatives (a time word only before a road: 青年路).
-_NOT_NAME_TAGS = {"r", "p", "c", "d", "m", "q", "f", "s", "y", "e", "o", "v", "zg", "ad"}
+# A place word (s: 江岸, 滨江) names estates often (江岸花园): allowed.
+_NOT_NAME_TAGS = {"r", "p", "c", "d", "m", "q", "f", "y", "e", "o", "v", "zg", "ad"}
 _CJK = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _NUM = r"(?:\d+|[一二三四五六七八九十百]+)"
 _AFTER = re.compile(
     rf"(?:[和与跟][\u4e00-\u9fff]{{2,4}}(?:路|街|大道)(?:交叉口|路口|口))?"
     rf"(?:小区)?"
+    rf"(?:[东西南北](?:门|侧|口))?"
     rf"(?:{_NUM}号(?:院|楼)?)?"
     rf"(?:(?:{_NUM}(?:栋|幢|号楼|座|单元|楼))+(?:\d{{1,4}}(?:室|号|户)?)?)?"
 )

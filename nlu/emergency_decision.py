@@ -80,6 +80,11 @@ _ADMIN = re.compile(
 )
 _URGENT = re.compile(r"救命|快来人|快(叫|派|来)|赶紧|马上来|求求|求你们")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A call for help is evidence only with what it is said about: alone ("救命！") it is enough;
+# beside a long sentence, that sentence must be an emergency by itself (救命，这公积金咋这么
+# 难取 is a sigh, 救命，我妈倒在地上了 is not), so the rest is judged without it.
+_CALL = re.compile(r"救命啊?|救救我?|求救|快来人啊?")
+CALL_CONTEXT_MIN_CJK = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +104,24 @@ class EmergencyDecision:
     def __init__(self, config: EmergencyConfig | None = None) -> None:
         self.config = config or EmergencyConfig()
 
-    def decide(self, text: str, model_score: float) -> EmergencyVerdict:
+    def decide(
+        self, text: str, model_score: float, rest_score: float | None = None
+    ) -> EmergencyVerdict:
+        """rest_score: the backend's emergency score for the text without its calls for help
+        (given when there is a call beside a long enough sentence)."""
         norm = normalize(text)
+        if rest_score is not None:
+            rest = _CALL.sub("，", norm)
+            verdict = self.decide(rest, rest_score)
+            if verdict.emergency or verdict.reason.startswith("framed"):
+                return verdict
+            return EmergencyVerdict(False, "call_without_situation")
         literal = _FIGURATIVE.sub("，", norm)
         figurative = literal != norm
         clauses = [c for c in _CLAUSE.split(literal) if c]
         frame = _sentence_frame(norm)
         present = _present_clauses(clauses)
-        hit = any(_LEXICON.search(c) for c, now in zip(clauses, present, strict=True) if now)
+        hit = any(_situation_in(c) for c, now in zip(clauses, present, strict=True) if now)
         if hit and frame is None:
             return EmergencyVerdict(True, "lexicon")
         if frame is not None:
@@ -115,18 +130,20 @@ class EmergencyDecision:
             return EmergencyVerdict(False, "framed:past_or_hypothetical")
         if figurative:
             return EmergencyVerdict(False, "figurative")
+        if _denied(clauses):  # 家里没有煤气味: the model's alarm words are what is denied
+            return EmergencyVerdict(False, "framed:negated")
         if len(_CJK.findall(norm)) < self.config.min_cjk_chars:
             return EmergencyVerdict(False, "low")
         if model_score >= self.config.model_threshold:
             return EmergencyVerdict(True, "model")
         return EmergencyVerdict(False, "low")
 
-    def apply(self, parsed: ParseResult) -> ParseResult:
+    def apply(self, parsed: ParseResult, rest_score: float | None = None) -> ParseResult:
         """The parse with emergency_help on top exactly when the decision says so."""
         score = next((s.confidence for s in parsed.ranking if s.name == EMERGENCY), 0.0)
         if not parsed.ranking and parsed.intent == EMERGENCY:
             score = parsed.confidence
-        verdict = self.decide(parsed.text, score)
+        verdict = self.decide(parsed.text, score, rest_score)
         if verdict.emergency:
             return _promote(parsed, max(score, self.config.model_threshold))
         if parsed.intent == EMERGENCY:
@@ -142,11 +159,49 @@ class EmergencyGuardedParser:
         self._decision = decision or EmergencyDecision()
 
     async def parse(self, text: str) -> ParseResult:
-        return self._decision.apply(await self._inner.parse(text))
+        parsed = await self._inner.parse(text)
+        rest = call_context(text)
+        if rest is None:
+            return self._decision.apply(parsed)
+        rest_parsed = await self._inner.parse(rest)
+        rest_score = next((s.confidence for s in rest_parsed.ranking if s.name == EMERGENCY), 0.0)
+        if not rest_parsed.ranking and rest_parsed.intent == EMERGENCY:
+            rest_score = rest_parsed.confidence
+        return self._decision.apply(parsed, rest_score)
 
     def status(self) -> dict[str, str]:
         probe = getattr(self._inner, "status", None)
         return probe() if callable(probe) else {"backend": type(self._inner).__name__}
+
+
+# A situation word right after a negation is its absence (没漏气, 没有着火, 不是晕倒).
+_NEGATION = re.compile(r"(没有|没|不是|并非|无|未|不)$")
+
+
+def _situation_in(clause: str) -> bool:
+    """A lexicon situation in the clause that is not negated just before it."""
+    return any(
+        not _NEGATION.search(clause[max(0, m.start() - 2) : m.start()])
+        for m in _LEXICON.finditer(clause)
+    )
+
+
+def _denied(clauses: list[str]) -> bool:
+    """A situation named only to say it is not there."""
+    return any(
+        _NEGATION.search(c[max(0, m.start() - 2) : m.start()])
+        for c in clauses
+        for m in _LEXICON.finditer(c)
+    )
+
+
+def call_context(text: str) -> str | None:
+    """The text without its calls for help, when there is a call and enough else to judge."""
+    norm = normalize(text)
+    if not _CALL.search(norm):
+        return None
+    rest = _CALL.sub("，", norm).strip("，")
+    return rest if len(_CJK.findall(rest)) >= CALL_CONTEXT_MIN_CJK else None
 
 
 def _sentence_frame(norm: str) -> str | None:

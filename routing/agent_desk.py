@@ -16,7 +16,7 @@ from routing.events import (
     ConversationClosed,
     MessageAdded,
 )
-from routing.messages import DeliveryState, Direction, SenderKind, StoredMessage
+from routing.messages import Attachment, DeliveryState, Direction, SenderKind, StoredMessage
 from routing.presence import AgentStatus
 from routing.router import Router
 from routing.transfers import TransferDesk
@@ -328,6 +328,32 @@ class AgentDesk:
         """NotAllowed unless login is an active agent holding role."""
         if not self.agent(login).has_role(role):
             raise NotAllowed(f"{login} needs the {role.value} role")
+
+    async def add_record(
+        self, conversation_id: str, text: str, *, attachments: tuple[Attachment, ...] = ()
+    ) -> StoredMessage:
+        """A system record in the transcript (a call's recording): staff see it, nobody is
+        sent it."""
+        conv = await self.router.book.get(conversation_id)
+        stored = StoredMessage(
+            id=new_id(),
+            conversation_id=conv.id,
+            customer_id=conv.customer_id,
+            channel="internal",
+            external_id=new_id(),
+            direction=Direction.OUTBOUND,
+            sender=SenderKind.SYSTEM,
+            sender_id="system",
+            text=text,
+            created_at=self.router.clock.now(),
+            kind="record",
+            delivery=DeliveryState.SENT,
+            attachments=attachments,
+            meta=(("internal", "1"),),
+        )
+        await self.router.messages.add(stored)
+        self._announce(conv, stored, internal=True)
+        return stored
 
     async def tell_customer(self, conv: Conversation, text: str, *, key: str) -> None:
         """A system notice to the customer, sent once per key (and shown to the agents)."""

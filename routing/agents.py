@@ -24,6 +24,7 @@ class Agent:
     max_chats: int = 3
     department: str | None = None  # department staff belong to one department
     active: bool = True
+    endpoint: str = ""  # the agent's phone for calls, as Asterisk dials it (e.g. PJSIP/1001)
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or Role.ADMIN in self.roles

@@ -14,6 +14,7 @@ class IdentityKind(StrEnum):
     TELEGRAM = "telegram"  # Telegram user id
     WEB = "web"  # web-chat visitor id (a cookie-held UUID)
     REST = "rest"  # sender_id of the REST integration channel
+    VOICE = "voice"  # a call without a usable caller id: the call's own id
 
 
 class CustomerTag(StrEnum):

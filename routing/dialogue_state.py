@@ -20,9 +20,13 @@ _ASPECT = re.compile(
     r"要|需要|得|带|准备|提供|什么|哪些|哪个|哪里|哪儿|在哪|去哪|多少|几|怎么|如何|怎样|"
     r"材料|资料|证件|手续|钱|费用|收费|价格|多久|时间|时候|期限|流程|步骤|条件|要求|"
     r"地点|地址|办理|办|能|可以|可|是|不是|有|没有|网上|线上|预约|约|提前|拿到|到|"
+    # colloquial forms (啥 = 什么, 咋 = 怎么, a final 不/没 asks yes-or-no) and aspects
+    # every service has: photos, paying, receiving, online, how long at most
+    r"啥|咋整|咋办|咋|些|么|不|没|多长|最长|最多|最快|照片|相片|交钱|交|领|弄|搞|"
+    r"手机上|手机|APP|app|小程序|在|上|跑|趟|"
     r"[，,。.？?！!、\s]"
 )
-FOLLOW_UP_MAX_CHARS = 12
+FOLLOW_UP_MAX_CHARS = 16
 TOPIC_TURNS = 3  # a follow-up refers to an answer at most this many turns back
 
 
@@ -33,6 +37,7 @@ class DialogueState:
     topic_query: str = ""  # the text that article answered
     turns_since_topic: int = 0
     main_intent: str = ""  # the first intent that asked for a person or a case
+    main_text: str = ""  # what the citizen said with it (the case's "what" if details follow)
     slots: tuple[tuple[str, str], ...] = ()
     intake: str = ""  # the case type being taken in (complaint, repair …); "" when none
     asking: str = ""  # the slot asked for, or "confirm" / "edit"
@@ -53,6 +58,7 @@ class DialogueState:
             "topic_query": self.topic_query,
             "turns_since_topic": self.turns_since_topic,
             "main_intent": self.main_intent,
+            "main_text": self.main_text,
             "slots": dict(self.slots),
             "intake": self.intake,
             "asking": self.asking,
@@ -69,6 +75,7 @@ class DialogueState:
             topic_query=d.get("topic_query", ""),
             turns_since_topic=d.get("turns_since_topic", 0),
             main_intent=d.get("main_intent", ""),
+            main_text=d.get("main_text", ""),
             slots=tuple((d.get("slots") or {}).items()),
             intake=d.get("intake", ""),
             asking=d.get("asking", ""),
@@ -90,7 +97,7 @@ def remember(
     found.setdefault("phone", phone_in(text) or "")
     state = state.with_slots(**{k: v for k, v in found.items() if k in SLOTS})
     if not state.main_intent and answer.intent in person_intents:
-        state = replace(state, main_intent=answer.intent)
+        state = replace(state, main_intent=answer.intent, main_text=text.strip())
     if answer.decision is KbDecision.ANSWER and answer.kb_article_id:
         return replace(
             state,
@@ -112,6 +119,23 @@ def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
         return None
     remainder = _ASPECT.sub("", t)
     return f"{state.topic_query} {t}", remainder
+
+
+_QUESTION = re.compile(
+    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|几[个天年月号点岁]|能不能|可不可以|要不要|是不是|有没有|"
+    r"[不没么嘛][？?]?$"
+)
+
+
+def aspect_only(text: str) -> bool:
+    """Nothing but aspect words (要提前预约不, 多少钱, 要带啥): a question about something
+    said before, never a request by itself."""
+    return not _ASPECT.sub("", text.strip())
+
+
+def is_question(text: str) -> bool:
+    """Phrased as a question (colloquial forms too: 能领失业金不, 要带啥)."""
+    return bool(_QUESTION.search(text.strip()))
 
 
 def overlap(a: str, b: str) -> int:

@@ -9,6 +9,7 @@ router escalates them first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -17,11 +18,11 @@ from cases.desk import CaseDesk
 from cases.model import CaseType, NewCase
 from cases.workflow import CaseAction, CaseCommand
 from primitives.local_time import local_time
-from routing.bot import BotAnswer
+from routing.bot import BotAnswer, KbDecision
 from routing.case_notices import CHAT_CHANNELS
 from routing.config import IntakePolicy
 from routing.conversation_model import Conversation
-from routing.dialogue_state import DialogueState, phone_in
+from routing.dialogue_state import DialogueState, is_question, phone_in
 from routing.replies import HUMAN_BUTTON
 
 CANCEL_WORDS = ("取消", "算了", "不用了", "不办了")
@@ -36,6 +37,35 @@ KIND_NAMES = {
     "domestic_service_order": "家政服务预约",
     "todo": "预约回电",
 }
+# a question of its own, not a detail (asked_something_else)
+_QUESTION = re.compile(
+    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|几|能不能|可不可以|要不要|是不是|有没有|不$"
+)
+# what a time for a visit looks like; anything else is asked again
+_TIME = re.compile(
+    r"\d|[一二三四五六七八九十两]+[点号日]|[今明后]天|大后天|周|星期|礼拜|月|号|上午|下午|晚上|早上|中午|"
+    r"傍晚|凌晨|尽快|随时|都行|都可以|越快越好|马上|立即|现在|工作日|周末|节后|改天|过几天"
+)
+ADDRESS_AGAIN = "请告诉我具体地点，例如“东湖区书院街12号”或“锦绣花园3栋”。"
+_PIECES = re.compile(r"[\s，,。.！!～~、]+")
+_YES = frozenset(
+    {*CONFIRM_WORDS, "没错", "嗯", "嗯嗯", "行", "好", "是", "对对", "对呀", "是啊", "好嘞"}
+)
+
+
+def _confirms(text: str) -> bool:
+    """确认, or a few yes-words together (是的 没错, 对 没问题)."""
+    pieces = [p for p in _PIECES.split(text) if p]
+    return bool(pieces) and all(p in _YES for p in pieces)
+
+
+def _only_yes_no(text: str) -> bool:
+    pieces = [p for p in _PIECES.split(text) if p]
+    no = {*EDIT_WORDS, "不是", "没有", "不用"}
+    return bool(pieces) and all(p in _YES or p in no for p in pieces)
+
+
+TIME_AGAIN = "请告诉我方便上门的时间，例如“明天上午”或“周六下午”；没有要求请回复“尽快”。"
 QUESTIONS = {
     "address": "请问具体地址是哪里？（区、街道或小区、楼栋门牌）",
     "phone": "请留一个方便联系您的手机号码。",
@@ -78,6 +108,19 @@ class Intake:
             return "todo"
         return None
 
+    def kind_for_intent(self, intent: str) -> str | None:
+        return self._policy.intents.get(intent)
+
+    def asked_something_else(self, state: DialogueState, text: str, answer: BotAnswer) -> bool:
+        """While a detail is asked for, the citizen asks a question the knowledge base answers
+        instead of giving it."""
+        if state.asking not in ("phone", "address", "time") or phone_in(text):
+            return False
+        if answer.decision is not KbDecision.ANSWER:
+            return False
+        t = text.strip()
+        return is_question(t)
+
     def start(self, state: DialogueState, kind: str, text: str) -> Step:
         state = replace(state, intake=kind, asking="", notes=(text,)).with_slots(what=text)
         return self._next(state)
@@ -92,7 +135,7 @@ class Intake:
         if any(w in t for w in HUMAN_WORDS) or answer.intent == "ask_human":
             return self._hand_over(_closed(state), state.intake)
         if state.asking == "confirm":
-            if t in CONFIRM_WORDS or (answer.intent == "affirm" and len(t) <= 4):
+            if _confirms(t) or (answer.intent == "affirm" and len(t) <= 4):
                 return await self._file(state, conv)
             if any(w in t for w in EDIT_WORDS) or (answer.intent == "deny" and len(t) <= 4):
                 return Step(replace(state, asking="edit"), EDIT_ASK, (HUMAN_BUTTON,))
@@ -107,6 +150,8 @@ class Intake:
                 return Step(state, PHONE_AGAIN, (HUMAN_BUTTON,))
             return self._next(state.with_slots(phone=phone))
         if state.asking == "address":
+            if _only_yes_no(t):  # "对" to a question that wanted a place
+                return Step(state, ADDRESS_AGAIN, (HUMAN_BUTTON,))
             phone = answer.entity("phone") or phone_in(t)
             if phone and len("".join(c for c in t if not c.isdigit())) <= 8:
                 return self._next(state.with_slots(phone=phone))  # answered another question
@@ -114,7 +159,10 @@ class Intake:
             state = state.with_slots(address=address, district=answer.entity("district"))
             return self._next(state.with_slots(phone=answer.entity("phone") or phone_in(t)))
         if state.asking == "time":
-            return self._next(state.with_slots(time=answer.entity("time") or t))
+            when = answer.entity("time") or (t if _TIME.search(t) else None)
+            if when is None:
+                return Step(state, TIME_AGAIN, (HUMAN_BUTTON,))
+            return self._next(state.with_slots(time=when))
         return self._next(_fill_any(state, t, answer))
 
     def _next(self, state: DialogueState) -> Step:

@@ -47,7 +47,8 @@ def decide(
     if tagged:
         reason = "elderly" if "elderly" in customer.tags else "vip"
         return Decision(Action.ESCALATE, reason, choose_queue(answer, policy), base)
-    unsure = answer.decision is not KbDecision.ANSWER and answer.intent not in SMALL_TALK
+    # A clarify offers the citizen choices: only "nothing fits" counts toward handing over.
+    unsure = answer.decision is KbDecision.NONE and answer.intent not in SMALL_TALK
     if unsure and unsure_streak + 1 >= policy.low_confidence_turns:
         return Decision(
             Action.ESCALATE, "bot_unsure", choose_queue(answer, policy), base, unsure=True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,15 @@ from routing.conversation_model import (
     Priority,
 )
 from routing.customers import Customer, CustomerRepository, IdentityKind
-from routing.dialogue_state import DialogueState, follow_up_of, overlap, phone_in, remember
+from routing.dialogue_state import (
+    DialogueState,
+    aspect_only,
+    follow_up_of,
+    is_question,
+    overlap,
+    phone_in,
+    remember,
+)
 from routing.events import (
     ConversationQueued,
     EventBus,
@@ -231,6 +240,8 @@ class Router:
         offered = self._choices.pop(conv.id, ())
         text = replies.chosen(inbound.text, offered) or inbound.text
         answer, query = await self._understand(conv.dialogue, text)
+        if offered and text is inbound.text and answer.decision is not KbDecision.ANSWER:
+            answer, query = await self._settle_clarify(answer, query, text, offered)
         esc = self.config.escalation
         state = remember(conv.dialogue, inbound.text, answer, query, esc.intents)
         if conv.state in WAITING:
@@ -238,11 +249,35 @@ class Router:
         if answer.intent in esc.emergency_intents:  # never delayed by an intake
             conv = await self._keep(conv, replace(state, intake="", asking=""))
             return await self._bot_turn(conv, customer, answer)
+        if state.intake and self.intake.asked_something_else(state, inbound.text, answer):
+            # a question of its own in the middle of an intake: answered, the intake left
+            # (the slots stay: asking again starts where it stopped)
+            state = replace(state, intake="", asking="")
         if state.intake:
             step = await self.intake.turn(state, inbound.text, answer, conv)
             return await self._intake_step(conv, customer, step, answer)
         trusted = answer.confidence >= esc.intent_confidence
-        kind = self.intake.kind_for(answer, inbound.text, trusted)
+        # a request phrased as a question (能不能派个师傅来, 帮我约一个吗) or one that names
+        # a place is a request
+        question = is_question(inbound.text) and not (
+            answer.entity("address") or _REQUEST.search(inbound.text)
+        )
+        # a question answered or narrowed by the knowledge base, or one about nothing but an
+        # aspect (要提前预约不): the bot replies, no case is taken in
+        asked = question and (answer.decision is not KbDecision.NONE or aspect_only(inbound.text))
+        if asked and self.intake.kind_for_intent(answer.intent) and not esc.tags & customer.tags:
+            # a question about a service the knowledge base answers (what a cleaner costs, how
+            # to complain about a taxi) is answered; asking for it to be done starts the case
+            conv = await self._keep(conv, state)
+            return conv, [await self._bot_reply(conv, customer, answer)]
+        kind = None if asked else self.intake.kind_for(answer, inbound.text, trusted)
+        if kind is None and not asked and state.main_text and _details_only_text(inbound.text):
+            # what and where came first (a request the bot was unsure of), the phone now:
+            # the details add up to the request
+            kind = self.intake.kind_for_intent(state.main_intent)
+            if kind is not None:
+                step = self.intake.start(state, kind, state.main_text)
+                return await self._intake_step(conv, customer, step, answer)
         if kind is not None:
             if not state.slot("phone"):
                 state = state.with_slots(phone=_phone_of(customer))
@@ -272,7 +307,7 @@ class Router:
         if combined.decision is KbDecision.ANSWER and (
             not remainder or combined.kb_article_id != state.topic_article
         ):
-            return replace(combined, entities=answer.entities), query
+            return self._in_context(combined, answer), query
         choices = combined.choices or answer.choices
         if choices:
             topic = state.topic_query + remainder
@@ -280,10 +315,30 @@ class Router:
             if overlap(topic, best) > 0:
                 picked = await self.bot.answer(best)
                 if picked.decision is KbDecision.ANSWER:
-                    return replace(picked, entities=answer.entities), best
+                    return self._in_context(picked, answer), best
         if combined.decision is KbDecision.ANSWER:
-            return replace(combined, entities=answer.entities), query
+            return self._in_context(combined, answer), query
         return answer, text
+
+    def _in_context(self, rewritten: BotAnswer, own: BotAnswer) -> BotAnswer:
+        """An answer found with the topic's help: its article, but what the turn itself asks
+        for (the topic's words never make this turn an emergency) and its own entities."""
+        if rewritten.intent in self.config.escalation.emergency_intents:
+            rewritten = replace(rewritten, intent=own.intent, confidence=own.confidence)
+        return replace(rewritten, entities=own.entities)
+
+    async def _settle_clarify(
+        self, answer: BotAnswer, query: str, text: str, offered: tuple[str, ...]
+    ) -> tuple[BotAnswer, str]:
+        """A reply to a clarify offer that names one of the offered questions in its own
+        words (not by number): that question's answer."""
+        best = max(offered, key=lambda c: overlap(text, c))
+        if overlap(text, best) < 2:
+            return answer, query
+        picked = await self.bot.answer(best)
+        if picked.decision is not KbDecision.ANSWER:
+            return answer, query
+        return self._in_context(picked, answer), best
 
     async def _keep(self, conv: Conversation, state: DialogueState) -> Conversation:
         """The dialogue state as of this turn: held in memory; the bot's reply stores it, and
@@ -519,21 +574,29 @@ class Router:
 
 
 _FOLLOW_UP_MARKS = ("那", "还有", "另外")
+_REQUEST = re.compile(
+    r"帮我|给我|替我|派(个|人|一)|安排|约(个|一)|请(个|一)|上门|过来|来(一下|看看|修)|登记"
+)
 
 
 def _marked(text: str) -> bool:
-    t = text.strip().rstrip("？?。.！!")
-    return t.startswith(_FOLLOW_UP_MARKS) or t.endswith(("呢", "吗"))
+    """Reads as a question about something (not a bare yes, no or thanks)."""
+    t = text.strip().rstrip("。.！!")
+    return t.startswith(_FOLLOW_UP_MARKS) or is_question(t)
+
+
+def _details_only_text(text: str) -> bool:
+    """A turn that only gives a phone number (and a few words around it)."""
+    if phone_in(text) is None:
+        return False
+    rest = "".join(ch for ch in text if not ch.isdigit())
+    return len(rest.strip(" ，,。.：:-+")) <= 8
 
 
 def _details_only(answer: BotAnswer, text: str, config: RoutingConfig) -> BotAnswer:
     """A turn that only gives a phone number is never an emergency (nor an escalation) by
     itself, whatever the parser made of the digits."""
-    phone = phone_in(text)
-    if phone is None or answer.intent not in config.escalation.intents:
-        return answer
-    rest = "".join(ch for ch in text if not ch.isdigit())
-    if len(rest.strip(" ，,。.：:-+")) > 8:
+    if answer.intent not in config.escalation.intents or not _details_only_text(text):
         return answer
     return replace(answer, intent="inform", confidence=0.0)
 

@@ -26,6 +26,8 @@ export const LABELS = {
   reason: {
     ask_human: "客户要求转人工", complaint: "投诉", emergency: "紧急求助", elderly: "老年客户",
     vip: "VIP客户", bot_unsure: "机器人无法解答", emergency_help: "紧急求助",
+    ivr_agent: "来电按键转人工", ivr_transfer: "语音导航转人工", report_repair: "报修",
+    order_domestic_service: "家政服务预约", callback_request: "预约回电",
   },
   caseType: {
     consult: "咨询", complaint: "投诉", suggestion: "建议", praise: "表扬",

@@ -19,6 +19,8 @@ export function initConversation() {
     if (confirm("确定将客户转回机器人服务？")) act("hand-back", undefined, "已转回机器人");
   });
   $("#btn-end").addEventListener("click", () => act("end", undefined, "已结束服务，请填写小结后关闭"));
+  $("#btn-call-hangup").addEventListener("click", hangUpCall);
+  $("#btn-hold").addEventListener("click", toggleHold);
   $("#btn-close").addEventListener("click", openClose);
   $("#dlg-transfer").addEventListener("close", confirmTransfer);
   $("#dlg-invite").addEventListener("close", confirmInvite);
@@ -123,6 +125,8 @@ function renderHeader() {
     $(id).hidden = !owner;
   }
   $("#btn-end").hidden = !(owner && conv.state === "assigned");
+  // a call: the agent hangs up here (the caller stays for the survey), or holds the caller
+  $("#call-controls").hidden = !(owner && conv.media === "voice" && conv.state === "assigned");
   $("#btn-case").hidden = !serving;
   $("#composer").hidden = !serving;
   $("#composer-hint").textContent = conv.state === "wrap_up" ? "话后处理中：可写内部备注" : "";
@@ -164,6 +168,32 @@ function addMessage(m) {
   $("#transcript").append(item);
 }
 
+async function hangUpCall() {
+  const cid = state.selected && state.selected.id;
+  if (!cid || !confirm("确定挂断这通电话？市民将听到满意度评价。")) return;
+  try {
+    await api("POST", `/api/v1/calls/${enc(cid)}/hangup`);
+    toast("已挂断，请填写小结后关闭", "info");
+    state.refresh();
+    await openConversation(cid);
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+}
+
+async function toggleHold() {
+  const cid = state.selected && state.selected.id;
+  const button = $("#btn-hold");
+  const on = button.dataset.on !== "1";
+  try {
+    await api("POST", `/api/v1/calls/${enc(cid)}/hold`, { on });
+    button.dataset.on = on ? "1" : "";
+    button.textContent = on ? "恢复通话" : "保持";
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+}
+
 // A citizen's photos inline (a click opens the full size), other files as a download link.
 function attachmentsBox(files) {
   const box = h("div", { class: "attachments", testid: "message-attachments" });
@@ -171,6 +201,10 @@ function attachmentsBox(files) {
     const name = file.name || (file.kind === "image" ? "图片" : "文件");
     if (!file.url) {
       box.append(h("span", { class: "attachment muted", testid: "message-attachment" }, `${name}（该渠道的文件无法在此打开）`));
+    } else if (file.kind === "voice" || /^audio\//.test(file.mime || "")) {
+      box.append(h("span", { class: "attachment audio", testid: "message-attachment" },
+        h("audio", { controls: true, preload: "none", src: file.url, testid: "message-audio", "aria-label": name }),
+        " ", h("a", { href: file.url, download: name }, "下载")));
     } else if (file.kind === "image" || /^image\//.test(file.mime || "")) {
       box.append(h("a", { class: "attachment image", href: file.url, target: "_blank", rel: "noopener", testid: "message-attachment", title: `查看原图：${name}` },
         h("img", { src: file.url, alt: name, testid: "message-image", loading: "lazy" })));

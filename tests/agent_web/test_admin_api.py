@@ -13,6 +13,7 @@ async def test_an_admin_creates_an_agent_who_can_sign_in_and_take_work(hub: Hub)
         "roles": ["agent"],
         "skills": {"general": 7, "water": 3},
         "max_chats": 2,
+        "endpoint": "PJSIP/1009",
     }
     created = await admin.json("POST", USERS, body, status=201)
     assert created["user"] == {
@@ -23,7 +24,11 @@ async def test_an_admin_creates_an_agent_who_can_sign_in_and_take_work(hub: Hub)
         "max_chats": 2,
         "department": None,
         "active": True,
+        "endpoint": "PJSIP/1009",
     }
+    bad = {**body, "login": "agent10", "endpoint": "PJSIP/1001;rm -rf"}
+    refused = await admin.json("POST", USERS, bad, status=400)
+    assert "PJSIP/1001" in refused["reason"]
     newcomer = Staff(hub.client, "agent9")
     hub.sessions.append(newcomer)
     assert (await newcomer.sign_in("long-enough-1")).status == 200

@@ -1,0 +1,1 @@
+"""Speech for the IVR: streaming recognition (Vosk) and synthesis (espeak-ng), behind interfaces."""
