@@ -14,8 +14,9 @@ The caller is tests/emulators/audiosocket_client.py over a real TCP connection, 
 leading and trailing silence trimmed, so its last frame is the end of speech), then silence
 again. Timed per utterance, all on one monotonic clock in one process:
 
-  recognition  last speech frame sent → listen() returns the final result (Vosk endpointing:
-               it waits for trailing silence, plus CallMedia's 100 ms batching)
+  recognition  last speech frame sent → listen() returns the final result (CallMedia ends the
+               utterance after end_silence_s of quiet, or Vosk's endpointing if sooner, plus
+               CallMedia's 100 ms batching)
   TTS render   final result → answer audio rendered (cold: espeak-ng + sox; warm: cache)
   first frame  rendered → the first 0x10 frame of the answer read by the caller
 
@@ -44,7 +45,7 @@ import numpy as np
 
 from bench.results import markdown_table, percentile_ms, update_section
 from telephony.audiosocket import AudioSocketServer, AudioSocketTransport
-from telephony.ivr.call_media import CallMedia
+from telephony.ivr.call_media import CallMedia, MediaConfig
 from telephony.media import FRAME_BYTES, FRAME_MS, Audio
 from telephony.speech.espeak_tts import EspeakSynthesizer
 from telephony.speech.interfaces import Heard
@@ -424,14 +425,15 @@ async def main() -> None:
             t_single,
             f"Words heard right: cold {correct(cold)}, warm {correct(warm)}. "
             f"Target p95 ≤ {TARGET_P95_MS:.0f} ms: **{verdict}** (cold p95 {cold_p95:.0f} ms, "
-            f"warm p95 {warm_p95:.0f} ms). Nearly all of it is recognition, and nearly all of "
-            "that is Vosk's endpointing: it declares an utterance over only after trailing "
-            "silence (the model's conf: rule2 0.5 s when the decode is confident, rule3 1.0 s "
-            "otherwise). Vosk alone, offline, fed frame by frame, gave its final after "
-            f"{floors} ms of silence; recognition minus that floor (the hub's share: "
-            f"CallMedia's 100 ms batches, thread hops) is p50 {percentile_ms(overhead, 50):.0f} "
-            f"ms, p95 {percentile_ms(overhead, 95):.0f} ms. Everything after the final result "
-            f"(render + first frame) is p95 {after_final:.0f} ms cold.",
+            f"warm p95 {warm_p95:.0f} ms). Nearly all of it is recognition, and most of that "
+            "is the end-of-speech wait: CallMedia ends an utterance itself after "
+            f"{MediaConfig().end_silence_s:.1f} s of quiet after speech (MediaConfig."
+            "end_silence_s), where Vosk alone, fed frame by frame, gave its final only after "
+            f"{floors} ms of silence (rule2 0.5 s when the decode is confident, rule3 1.0 s "
+            "otherwise). Recognition minus Vosk's own wait is p50 "
+            f"{percentile_ms(overhead, 50):.0f} ms, p95 {percentile_ms(overhead, 95):.0f} ms "
+            "(negative: the hub's own end of speech came first). Everything after the final "
+            f"result (render + first frame) is p95 {after_final:.0f} ms cold.",
             f"**Calls at once** ({per_call} utterances each, grammar mode, cold TTS cache per "
             "row; each caller starts its next word as soon as it hears the answer):",
             t_k,

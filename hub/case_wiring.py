@@ -38,6 +38,7 @@ from mongo.catalogue import MongoCatalogueRepository
 from mongo.client import Database
 from mongo.people import MongoDepartmentRepository
 from mongo.uploads import MongoUploadRepository
+from telephony.recordings import RecordingStore
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ async def open_cases(
         ),
         MongoUploadRepository(db),
         settings.hub_var_dir / "uploads",  # where the web chat keeps citizens' files
+        RecordingStore(settings.hub_var_dir / "recordings"),
     )
     log.info("cases.ready", extra={"catalogue": count, "holidays": len(calendar.holidays)})
 
@@ -74,11 +76,16 @@ class CaseFilesWithCitizenUploads:
     the cases filed from it): those are served from the web chat's upload store, read only."""
 
     def __init__(
-        self, files: DiskCaseFileStore, uploads: MongoUploadRepository, uploads_dir: Path
+        self,
+        files: DiskCaseFileStore,
+        uploads: MongoUploadRepository,
+        uploads_dir: Path,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self._files = files
         self._uploads = uploads
         self._uploads_dir = uploads_dir
+        self._recordings = recordings  # calls' recordings and voicemails on a case
 
     async def save(self, case_number: str, name: str, data: bytes, actor: str) -> CaseFile:
         return await self._files.save(case_number, name, data, actor)
@@ -92,6 +99,14 @@ class CaseFilesWithCitizenUploads:
         upload = await self._uploads.find(file_id)
         path = self._uploads_dir / file_id
         if upload is None or not path.is_file():
-            return None
+            return await self._recording(file_id)
         file = CaseFile(upload.id, upload.name, upload.mime, upload.size, case_number=None)
         return StoredCaseFile(file, path)
+
+    async def _recording(self, file_id: str) -> StoredCaseFile | None:
+        info = await self._recordings.find(file_id) if self._recordings else None
+        if info is None or not info.path.is_file():
+            return None
+        name = "语音留言.wav" if info.kind == "voicemail" else "通话录音.wav"
+        size = info.path.stat().st_size
+        return StoredCaseFile(CaseFile(file_id, name, "audio/wav", size, None), info.path)

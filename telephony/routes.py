@@ -9,6 +9,7 @@ GET  /api/v1/calls?caller=&agent=&date=    call records, newest first (superviso
                                            agents: their own)
 POST /api/v1/calls/{cid}/hangup            the serving agent leaves the call (caller → survey)
 POST /api/v1/calls/{cid}/hold {"on": bool} hold music for the caller
+POST /api/v1/calls/{cid}/monitor {"mode"}  a supervisor's phone joins: listen, whisper, barge
 GET  /api/v1/admin/ivr/flows               each IVR flow as a graph (read only)
 """
 
@@ -25,11 +26,12 @@ from aiohttp import web
 from agent_web.access import may_view, viewable
 from agent_web.auth import Caller, refusal, requires
 from agent_web.json_input import read_json
-from agent_web.keys import ACD, ROUTER
+from agent_web.keys import ACD, AGENTS, ROUTER
 from primitives.errors import HubError
 from primitives.local_time import LOCAL_TZ
 from primitives.phone import PhoneNumber
 from routing.agents import Role
+from telephony.ari.client import AriError
 from telephony.call_records import CallQuery, CallRecord
 from telephony.ivr.flow import flow_graph
 from telephony.keys import CALL_RECORDS, RECORDINGS, VOICE, WEBCALL_CONFIG
@@ -204,6 +206,36 @@ async def hold(request: web.Request, me: Caller) -> web.Response:
     return web.json_response({"ok": True, "on": on})
 
 
+MONITOR_MODES = ("listen", "whisper", "barge")
+
+
+@requires(Role.SUPERVISOR)
+async def monitor(request: web.Request, me: Caller) -> web.Response:
+    """The supervisor's phone (their profile's endpoint) joins the call: listen, whisper to the
+    agent, or barge in."""
+    conv = await viewable(request.app[ROUTER], request.app[ACD], me, request.match_info["cid"])
+    body = await read_json(request)
+    mode = body.get("mode")
+    if mode not in MONITOR_MODES:
+        raise refusal(400, "bad_request", "mode must be listen, whisper or barge")
+    voice = request.app[VOICE]
+    call = voice.calls.call_for_conversation(conv.id)
+    if call is None:
+        raise refusal(409, "call_ended", "这通电话已经结束")
+    if call.transport != "audiosocket" or voice.ari is None:
+        raise refusal(409, "no_pbx", "网页试拨的通话不经过交换机，无法监听")
+    endpoint = (await request.app[AGENTS].get(me.login)).endpoint
+    if not endpoint:
+        raise refusal(409, "no_endpoint", "您的账号没有设置话机（如 PJSIP/1005），请联系管理员")
+    try:
+        await voice.ari.monitor(call.info.call_id, endpoint, mode)
+    except LookupError:
+        raise refusal(409, "call_ended", "这通电话已经结束") from None
+    except AriError as e:
+        raise refusal(502, "pbx_refused", f"交换机未能呼叫您的话机（{e.status}）") from None
+    return web.json_response({"ok": True, "mode": mode})
+
+
 @requires(Role.ADMIN)
 async def flows(request: web.Request, me: Caller) -> web.Response:
     voice = request.app[VOICE]
@@ -228,4 +260,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/calls", list_calls)
     app.router.add_post("/api/v1/calls/{cid}/hangup", hangup)
     app.router.add_post("/api/v1/calls/{cid}/hold", hold)
+    app.router.add_post("/api/v1/calls/{cid}/monitor", monitor)
     app.router.add_get("/api/v1/admin/ivr/flows", flows)

@@ -138,6 +138,9 @@ class VoiceCalls:
         call_id = self._by_conversation.get(conversation_id)
         return self._calls.get(call_id) if call_id else None
 
+    def live_calls(self) -> list[LiveCall]:
+        return list(self._calls.values())
+
     @property
     def active(self) -> int:
         return len(self._calls)

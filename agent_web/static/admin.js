@@ -39,6 +39,7 @@ function fill(user) {
   $("#user-password").required = !user;
   $("#user-max-chats").value = user ? user.max_chats : 3;
   $("#user-department").value = user && user.department ? user.department : "";
+  $("#user-endpoint").value = user && user.endpoint ? user.endpoint : "";
   $("#user-active").checked = user ? user.active : true;
   const roles = clear($("#user-roles"));
   for (const role of data.roles) {
@@ -64,6 +65,7 @@ async function save() {
       .filter((i) => i.value).map((i) => [i.dataset.queue, Number(i.value)])),
     max_chats: Number($("#user-max-chats").value),
     department: $("#user-department").value,
+    endpoint: $("#user-endpoint").value.trim(),
     active: $("#user-active").checked,
   };
   const password = $("#user-password").value;

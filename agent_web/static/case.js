@@ -172,6 +172,11 @@ function attachment(file) {
       h("figcaption", { class: "muted" }, `${file.name || "附件"}（无法读取）`));
   }
   const image = /^image\//.test(file.content_type || "");
+  if (/^audio\//.test(file.content_type || "")) { // a call's recording or a voicemail
+    return h("figure", { testid: "case-attachment", dataset: { id: file.id, image: "false" } },
+      h("audio", { controls: true, preload: "none", src: file.url, testid: "case-attachment-audio" }),
+      h("figcaption", {}, h("a", { href: file.url, download: file.name }, file.name)));
+  }
   return h("figure", { testid: "case-attachment", dataset: { id: file.id, image: String(image) } },
     image ? h("a", { href: file.url, target: "_blank", rel: "noopener" }, h("img", { src: file.url, alt: file.name, testid: "case-attachment-image" })) : null,
     h("figcaption", {}, h("a", { href: file.url, target: "_blank", rel: "noopener", download: image ? undefined : file.name }, file.name)));

@@ -15,6 +15,9 @@ async function start() {
   notificationButton($("#enable-notify"));
   $("#whisper-form").addEventListener("submit", (e) => { e.preventDefault(); whisper(); });
   $("#take-over").addEventListener("click", takeOver);
+  for (const button of document.querySelectorAll("#call-monitor [data-mode]")) {
+    button.addEventListener("click", () => monitorCall(button.dataset.mode));
+  }
   await Promise.all([loadBoard(), loadConversations(), loadCaseBoard()]);
   socket = connectSocket(onEvent, (up) => {
     const light = $("#ws-state");
@@ -129,6 +132,18 @@ async function monitor(cid) {
     title.append(channelBadge(c.channel), " ", c.customer.name || "访客", ` · ${label("state", c.state)}`,
       c.agent ? ` · ${agentNames.get(c.agent) || c.agent}` : "");
     for (const m of data.messages) addMessage(m);
+    $("#call-monitor").hidden = !(c.media === "voice" && c.state === "assigned");
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
+}
+
+// A call: the supervisor's own phone rings and joins it (listen / whisper / barge, ARI snoop).
+async function monitorCall(mode) {
+  if (!monitored) return;
+  try {
+    await api("POST", `/api/v1/calls/${encodeURIComponent(monitored.id)}/monitor`, { mode });
+    toast("正在呼叫您的话机，接起即加入通话", "info");
   } catch (err) {
     toast(errorText(err), "error");
   }

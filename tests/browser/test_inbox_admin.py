@@ -34,11 +34,19 @@ async def test_admin_creates_an_agent_and_department_staff_get_no_seat(
         await page.get_by_test_id("user-name").fill("话务员孙丽")
         await page.get_by_test_id("user-password").fill("agent7-password")
         await page.get_by_test_id("user-skill-general").fill("6")
+        await page.get_by_test_id("user-endpoint").fill("PJSIP/1007")  # calls ring this phone
         await page.get_by_test_id("user-save").click()
         await expect(page.get_by_test_id("user-result")).to_have_text("已保存")
         await expect(page.locator('[data-testid="user-row"][data-login="agent7"]')).to_contain_text(
             "general:6"
         )
+        # the IVR flows, read only, in Chinese: where the blacklist screen and key 0 lead
+        flow = page.locator('[data-testid="ivr-flow"][data-flow="hotline"]')
+        await expect(flow.locator('[data-step="gate"]')).to_contain_text("如果黑名单来电 → refuse")
+        await expect(flow.locator('[data-step="main_menu"]')).to_contain_text(
+            "按0或说“人工”“客服” → agent"
+        )
+        await expect(page.get_by_test_id("ivr-speech")).to_contain_text("仅按键")
 
         other = await browser.new_context(locale="zh-CN")
         dept = await other.new_page()

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from agent_web.keys import ROUTER
+from agent_web.keys import CASE_DESK, ROUTER
+from cases.model import CaseType, NewCase
 from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
 from telephony.call_records import CallOutcome, CallQuery
-from telephony.keys import CALL_RECORDS
+from telephony.keys import CALL_RECORDS, VOICE
 from tests.agent_web.conftest import EntityBot, seed_staff
 from tests.browser.conftest import SCREENSHOTS, serve
 from tests.browser.test_inbox_agent import sign_in
@@ -76,6 +77,18 @@ async def test_a_caller_reaches_an_agent_from_the_test_call_page_and_rates_the_c
         await expect(controls).to_be_visible()
         await agent.screenshot(path=str(SCREENSHOTS / "inbox-voice-call.png"))
         await caller.screenshot(path=str(SCREENSHOTS / "webcall-phone.png"))
+        # the agent files a case from the call (建工单); the talk's recording will be on it
+        served = app[VOICE].calls.live_calls()[0]
+        case = await app[CASE_DESK].open(
+            NewCase(
+                CaseType.CONSULT,
+                "来电咨询",
+                customer_id=served.customer.id,
+                conversation_id=served.conversation_id,
+                channel="voice",
+            ),
+            "agent1",
+        )
         await agent.get_by_test_id("btn-call-hangup").click()
         await expect(controls).to_be_hidden()
         # the caller stays for the survey, rates 1 and hears the goodbye
@@ -97,6 +110,9 @@ async def test_a_caller_reaches_an_agent_from_the_test_call_page_and_rates_the_c
         assert conv.rating == "1"
         # the talk's recording plays in the transcript (the agent may read this conversation)
         await expect(agent.get_by_test_id("message-audio")).to_have_count(1, timeout=10_000)
+        # and on the case page, playable
+        await agent.goto(f"{base}/cases/{case.number}")
+        await expect(agent.get_by_test_id("case-attachment-audio")).to_have_count(1)
         assert not errors, errors
     finally:
         await agent_ctx.close()

@@ -30,7 +30,7 @@ from routing.agents import Agent, Role
 from routing.conversation_model import ConversationState, Media
 from routing.presence import AgentStatus
 from telephony.call_records import CallQuery
-from telephony.keys import CALL_RECORDS, RECORDINGS
+from telephony.keys import CALL_RECORDS, RECORDINGS, VOICE
 from telephony.speech.model_path import ko_test_model_dir
 from tests.channels.helpers import eventually
 from tests.emulators.ari_server import APP, PASSWORD, USER, AriEmulator
@@ -87,7 +87,7 @@ async def emulator() -> AsyncIterator[AriEmulator]:
         PASSWORD,
         APP,
         audiosocket_connect=True,
-        answer_endpoints={"PJSIP/1001": 0.3},
+        answer_endpoints={"PJSIP/1001": 0.3, "PJSIP/1005": 0.1},
         timeout_scale=0.2,
     ) as emu:
         yield emu
@@ -184,6 +184,17 @@ async def test_a_call_from_menu_to_agent_to_survey(client: TestClient, emulator:
         bridge = await eventually(lambda: _bridge_of(emulator, agent_leg), timeout_s=10)
         assert caller in bridge.channels
         assert emulator.live_recordings, "the bridge is recorded"
+        # the supervisor whispers: their phone is rung and bridged with a snoop on the agent
+        await client.app[VOICE].ari.monitor(call_id, "PJSIP/1005", "whisper")
+        snoop = await eventually(lambda: _channel_like(emulator, "-snoop-"), timeout_s=10)
+        sup = await eventually(lambda: _channel_like(emulator, "-sup-"), timeout_s=10)
+        side = await eventually(lambda: _bridge_of(emulator, sup), timeout_s=10)
+        assert snoop in side.channels
+        snooped = [p for m, path, p in emulator.requests if path.endswith("/snoop")]
+        assert snooped[-1]["whisper"] == "out"
+        assert agent_leg in [
+            path.split("/")[-2] for _, path, _ in emulator.requests if path.endswith("/snoop")
+        ]
         # the agent files a case from the call, then hangs up
         case = await client.app[CASE_DESK].open(
             NewCase(
@@ -232,6 +243,10 @@ async def _media_channel(emu: AriEmulator) -> str | None:
 
 async def _bridge_of(emu: AriEmulator, channel: str):
     return next((b for b in emu.bridges.values() if channel in b.channels), None)
+
+
+async def _channel_like(emu: AriEmulator, part: str) -> str | None:
+    return next((c for c in emu.channels if part in c), None)
 
 
 async def _agent_channel(emu: AriEmulator) -> str | None:
