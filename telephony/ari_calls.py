@@ -50,6 +50,7 @@ class AriCall:
     answered: asyncio.Future[bool] | None = None
     legs: itertools.count = field(default_factory=lambda: itertools.count(1))
     extra_channels: set[str] = field(default_factory=set)  # supervisors, snoops
+    parties: dict[str, str] = field(default_factory=dict)  # expert login -> their channel
     ended: bool = False
 
 
@@ -96,6 +97,14 @@ class AriCalls:
         call = self._calls.get(call_id)
         if call is None or call.ended:
             return False
+        party = call.parties.pop(login, None)
+        if party is not None:
+            # attended transfer: the expert already talks with the caller (three-way) and is
+            # now the serving agent; their leg becomes the agent's and is recorded from here
+            call.extra_channels.discard(party)
+            call.agent_channel, call.agent = party, login
+            await self._record(call, party)
+            return True
         if not endpoint:
             log.warning("ari.agent_without_endpoint", extra={"agent": login, "call": call_id})
             return False
@@ -121,13 +130,16 @@ class AriCalls:
             return False
         call.agent_channel = leg
         await self._ari.add_channel(call.bridge_id, leg)
-        call.recording = f"call-{call_id}-{leg.rsplit('-', 1)[1]}"
+        await self._record(call, leg)
+        return True
+
+    async def _record(self, call: AriCall, leg: str) -> None:
+        call.recording = f"call-{call.call_id}-{leg.rsplit('-', 1)[1]}"
         try:
             await self._ari.record_bridge(call.bridge_id, call.recording, format="wav")
         except AriError as e:  # the talk goes on unrecorded rather than not at all
-            log.warning("ari.record_failed", extra={"call": call_id, "error": str(e)})
+            log.warning("ari.record_failed", extra={"call": call.call_id, "error": str(e)})
             call.recording = None
-        return True
 
     async def drop_agent(self, call_id: str) -> None:
         call = self._calls.get(call_id)
@@ -153,18 +165,24 @@ class AriCalls:
             with contextlib.suppress(AriError):
                 await self._ari.hangup(call.caller_channel)
 
-    async def monitor(self, call_id: str, endpoint: str, mode: str) -> None:
+    async def add_party(self, call_id: str, login: str, endpoint: str) -> None:
+        """An expert joins the call (three-way): their phone rings into the call's bridge."""
+        await self.monitor(call_id, endpoint, "barge", leg="party", who=login)
+
+    async def monitor(
+        self, call_id: str, endpoint: str, mode: str, *, leg: str = "sup", who: str = ""
+    ) -> None:
         """A supervisor joins: listen (hears both), whisper (speaks to the agent only) or
         barge (in the call's bridge, heard by all)."""
         call = self._calls.get(call_id)
         if call is None or call.ended:
             raise LookupError(call_id)
         n = next(call.legs)
-        sup = f"{call_id}-sup-{n}"
+        sup = f"{call_id}-{leg}-{n}"
         call.extra_channels.add(sup)
         self._by_channel[sup] = call_id
         await self._ari.originate(
-            endpoint, app_args=f"supervisor,{call_id},{mode}", timeout=30, channel_id=sup
+            endpoint, app_args=f"supervisor,{call_id},{mode},{who}", timeout=30, channel_id=sup
         )
 
     # ------------------------------------------------------------ events
@@ -189,9 +207,11 @@ class AriCalls:
                 call.answered.set_result(True)
             return
         if args and args[0] == "supervisor" and len(args) >= 3:
-            await self._supervisor_answered(channel.id, args[1], args[2])
+            who = args[3] if len(args) > 3 else ""
+            await self._supervisor_answered(channel.id, args[1], args[2], who)
             return
-        if channel.id.endswith("-media") or "-snoop-" in channel.id or "-sup-" in channel.id:
+        ours = ("-snoop-", "-sup-", "-party-")
+        if channel.id.endswith("-media") or any(part in channel.id for part in ours):
             return  # our own channels entering the app
         await self._caller(event)
 
@@ -224,6 +244,8 @@ class AriCalls:
             call.agent_channel = None
             await self._finish_recording(call)
             await self._agent_left(call.call_id)
+        elif channel_id in call.parties.values():  # an expert left before taking the call
+            call.parties = {k: v for k, v in call.parties.items() if v != channel_id}
         elif isinstance(event, ChannelDestroyed) and call.answered and not call.answered.done():
             call.answered.set_result(False)  # the agent's phone was not answered
         if isinstance(event, StasisEnd | ChannelDestroyed):  # dialplan channels get no Destroyed
@@ -266,7 +288,9 @@ class AriCalls:
             return
         await self._recording_ready(call_id, wav, agent)
 
-    async def _supervisor_answered(self, channel_id: str, call_id: str, mode: str) -> None:
+    async def _supervisor_answered(
+        self, channel_id: str, call_id: str, mode: str, who: str = ""
+    ) -> None:
         call = self._calls.get(call_id)
         if call is None:
             with contextlib.suppress(AriError):
@@ -274,6 +298,8 @@ class AriCalls:
             return
         if mode == "barge" or call.agent_channel is None:
             await self._ari.add_channel(call.bridge_id, channel_id)
+            if who:  # an expert in a three-way call, who may take the call over
+                call.parties[who] = channel_id
             return
         # listen / whisper: a snoop on the agent's channel in a bridge of its own with the
         # supervisor; whisper "out" is heard by the agent only

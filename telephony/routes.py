@@ -10,6 +10,7 @@ GET  /api/v1/calls?caller=&agent=&date=    call records, newest first (superviso
 POST /api/v1/calls/{cid}/hangup            the serving agent leaves the call (caller → survey)
 POST /api/v1/calls/{cid}/hold {"on": bool} hold music for the caller
 POST /api/v1/calls/{cid}/monitor {"mode"}  a supervisor's phone joins: listen, whisper, barge
+POST /api/v1/calls/{cid}/conference {"expert"}  the agent adds an expert's phone (three-way)
 GET  /api/v1/admin/ivr/flows               each IVR flow as a graph (read only)
 """
 
@@ -26,7 +27,7 @@ from aiohttp import web
 from agent_web.access import may_view, viewable
 from agent_web.auth import Caller, refusal, requires
 from agent_web.json_input import read_json
-from agent_web.keys import ACD, AGENTS, ROUTER
+from agent_web.keys import ACD, AGENT_DESK, AGENTS, ROUTER
 from primitives.errors import HubError
 from primitives.local_time import LOCAL_TZ
 from primitives.phone import PhoneNumber
@@ -236,6 +237,39 @@ async def monitor(request: web.Request, me: Caller) -> web.Response:
     return web.json_response({"ok": True, "mode": mode})
 
 
+@requires(*SERVING)
+async def conference(request: web.Request, me: Caller) -> web.Response:
+    """Three-way: the serving agent brings an expert (a colleague) into the call; the expert's
+    phone rings and joins, and the conversation is theirs to read too."""
+    conv = await viewable(request.app[ROUTER], request.app[ACD], me, request.match_info["cid"])
+    if conv.agent != me.login:
+        raise refusal(403, "forbidden", "只有接听坐席可以发起三方通话")
+    body = await read_json(request)
+    expert = body.get("expert")
+    if not isinstance(expert, str) or not expert:
+        raise refusal(400, "bad_request", "field 'expert' must be a login")
+    voice = request.app[VOICE]
+    call = voice.calls.call_for_conversation(conv.id)
+    if call is None:
+        raise refusal(409, "call_ended", "这通电话已经结束")
+    if call.transport != "audiosocket" or voice.ari is None:
+        raise refusal(409, "no_pbx", "网页试拨的通话不经过交换机，无法三方通话")
+    try:
+        endpoint = (await request.app[AGENTS].get(expert)).endpoint
+    except HubError:
+        raise refusal(404, "not_found", "没有这个专家账号") from None
+    if not endpoint:
+        raise refusal(409, "no_endpoint", "该专家没有设置话机，无法加入通话")
+    await request.app[AGENT_DESK].invite(me.login, conv.id, expert)
+    try:
+        await voice.ari.add_party(call.info.call_id, expert, endpoint)
+    except LookupError:
+        raise refusal(409, "call_ended", "这通电话已经结束") from None
+    except AriError as e:
+        raise refusal(502, "pbx_refused", f"交换机未能呼叫专家的话机（{e.status}）") from None
+    return web.json_response({"ok": True, "expert": expert})
+
+
 @requires(Role.ADMIN)
 async def flows(request: web.Request, me: Caller) -> web.Response:
     voice = request.app[VOICE]
@@ -261,4 +295,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/calls/{cid}/hangup", hangup)
     app.router.add_post("/api/v1/calls/{cid}/hold", hold)
     app.router.add_post("/api/v1/calls/{cid}/monitor", monitor)
+    app.router.add_post("/api/v1/calls/{cid}/conference", conference)
     app.router.add_get("/api/v1/admin/ivr/flows", flows)

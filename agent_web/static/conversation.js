@@ -344,9 +344,21 @@ async function openInvite() {
   $("#dlg-invite").showModal();
 }
 
-function confirmInvite() {
+async function confirmInvite() {
   if ($("#dlg-invite").returnValue !== "ok") return;
-  act("invite", { expert: $("#invite-expert").value }, "已邀请专家加入");
+  const conv = state.selected && state.selected.conversation;
+  const expert = $("#invite-expert").value;
+  if (!conv || conv.media !== "voice") {
+    act("invite", { expert }, "已邀请专家加入");
+    return;
+  }
+  // a call: the expert's phone rings and joins the three-way call (and sees the conversation)
+  try {
+    await api("POST", `/api/v1/calls/${enc(conv.id)}/conference`, { expert });
+    toast("正在呼叫专家的话机，接起即加入三方通话", "info");
+  } catch (err) {
+    toast(errorText(err), "error");
+  }
 }
 
 function openClose() {

@@ -113,6 +113,20 @@ async def test_a_caller_reaches_an_agent_from_the_test_call_page_and_rates_the_c
         # and on the case page, playable
         await agent.goto(f"{base}/cases/{case.number}")
         await expect(agent.get_by_test_id("case-attachment-audio")).to_have_count(1)
+        # the supervisor finds the call in today's call records, with its recording
+        boss_ctx = await browser.new_context(
+            viewport={"width": 1440, "height": 900}, locale="zh-CN"
+        )
+        boss = await boss_ctx.new_page()
+        boss.on("pageerror", lambda e: errors.append(str(e)))
+        await sign_in(boss, base, "super")
+        await boss.goto(base + "/supervisor")
+        row = boss.get_by_test_id("call-row").first
+        await expect(row).to_contain_text("已接听")
+        await expect(row).to_contain_text("满意")
+        await expect(row.get_by_test_id("call-recording")).to_have_count(1)
+        await expect(boss.get_by_test_id("call-summary")).to_contain_text("接听1")
+        await boss_ctx.close()
         assert not errors, errors
     finally:
         await agent_ctx.close()

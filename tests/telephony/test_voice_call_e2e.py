@@ -87,7 +87,7 @@ async def emulator() -> AsyncIterator[AriEmulator]:
         PASSWORD,
         APP,
         audiosocket_connect=True,
-        answer_endpoints={"PJSIP/1001": 0.3, "PJSIP/1005": 0.1},
+        answer_endpoints={"PJSIP/1001": 0.3, "PJSIP/1005": 0.1, "PJSIP/1006": 0.1},
         timeout_scale=0.2,
     ) as emu:
         yield emu
@@ -195,6 +195,12 @@ async def test_a_call_from_menu_to_agent_to_survey(client: TestClient, emulator:
         assert agent_leg in [
             path.split("/")[-2] for _, path, _ in emulator.requests if path.endswith("/snoop")
         ]
+        # the agent brings in an expert: their phone joins the call's own bridge (three-way)
+        await client.app[VOICE].ari.add_party(call_id, "expert", "PJSIP/1006")
+        party = await eventually(lambda: _channel_like(emulator, "-party-"), timeout_s=10)
+        await eventually(
+            lambda: _async(party in emulator.bridges[bridge.id].channels), timeout_s=10
+        )
         # the agent files a case from the call, then hangs up
         case = await client.app[CASE_DESK].open(
             NewCase(
