@@ -19,7 +19,7 @@ from aiohttp import web
 
 from agent_web.auth import Caller, refusal, requires
 from agent_web.json_input import integer, read_json, string_list, text
-from agent_web.keys import ACD, AGENT_DESK, AGENTS, SESSIONS, SOCKETS
+from agent_web.keys import ACD, AGENT_DESK, AGENTS, DEPARTMENTS, SESSIONS, SOCKETS
 from agent_web.passwords import hash_password
 from primitives.errors import Conflict
 from routing.agents import Agent, Role
@@ -49,11 +49,13 @@ def _user_json(agent: Agent) -> dict[str, Any]:
 async def list_users(request: web.Request, me: Caller) -> web.Response:
     users = await request.app[AGENTS].all()
     queues = [{"name": q.name, "title": q.title} for q in request.app[ACD].queue_configs().values()]
+    departments = [{"code": d.code, "name": d.name} for d in await request.app[DEPARTMENTS].all()]
     return web.json_response(
         {
             "users": [_user_json(u) for u in users],
             "roles": [r.value for r in Role],
             "queues": queues,
+            "departments": departments,
         }
     )
 
@@ -72,7 +74,7 @@ async def create_user(request: web.Request, me: Caller) -> web.Response:
     else:
         raise Conflict(f"login {login} is already taken")
     password = _password(body, required=True)
-    agent = Agent(login=login, **_profile(request, body, None))
+    agent = Agent(login=login, **await _profile(request, body, None))
     assert password is not None
     await repo.upsert(agent, password_hash=await asyncio.to_thread(hash_password, password))
     await request.app[AGENT_DESK].refresh_agent(login)
@@ -89,7 +91,7 @@ async def update_user(request: web.Request, me: Caller) -> web.Response:
     active = body.get("active", before.active)
     if not isinstance(active, bool):
         raise refusal(400, "bad_request", "field 'active' must be true or false")
-    agent = replace(before, **_profile(request, body, before), active=active)
+    agent = replace(before, **await _profile(request, body, before), active=active)
     if login == me.login and (not active or Role.ADMIN not in agent.roles):
         raise Conflict("you cannot deactivate yourself or drop your own admin role")
     password = _password(body, required=False)
@@ -112,7 +114,9 @@ def _password(body: dict[str, Any], *, required: bool) -> str | None:
     return password
 
 
-def _profile(request: web.Request, body: dict[str, Any], before: Agent | None) -> dict[str, Any]:
+async def _profile(
+    request: web.Request, body: dict[str, Any], before: Agent | None
+) -> dict[str, Any]:
     """name, roles, skills, max_chats, department from body (falling back to before)."""
     name = text(body, "name", max_len=40, default=before.name if before else None).strip()
     if not name:
@@ -131,6 +135,10 @@ def _profile(request: web.Request, body: dict[str, Any], before: Agent | None) -
     department = text(
         body, "department", max_len=32, default=(before.department or "") if before else ""
     )
+    if department.strip() and department.strip() not in {
+        d.code for d in await request.app[DEPARTMENTS].all()
+    }:
+        raise refusal(400, "bad_request", f"department {department.strip()} does not exist")
     endpoint = text(body, "endpoint", max_len=64, default=before.endpoint if before else "").strip()
     if endpoint and not ENDPOINT.match(endpoint):
         raise refusal(

@@ -17,12 +17,15 @@ async function start() {
 
 async function load() {
   data = await api("GET", "/api/v1/admin/users");
+  const departments = clear($("#user-department"));
+  departments.append(h("option", { value: "" }, "（不属于部门）"));
+  for (const d of data.departments) departments.append(h("option", { value: d.code }, `${d.name}（${d.code}）`));
   const rows = clear($("#users tbody"));
   for (const u of data.users) {
     rows.append(h("tr", { testid: "user-row", dataset: { login: u.login } },
       h("td", {}, u.login), h("td", {}, u.name),
       h("td", {}, u.roles.map((r) => ROLE_LABELS[r] || r).join("、")),
-      h("td", {}, Object.entries(u.skills).map(([q, l]) => `${q}:${l}`).join(" ")),
+      h("td", {}, Object.entries(u.skills).map(([q, l]) => `${queueTitle(q)}:${l}`).join(" ")),
       h("td", { class: "num" }, String(u.max_chats)),
       h("td", {}, u.active ? "启用" : "停用"),
       h("td", {}, h("button", { type: "button", testid: "user-edit", onclick: () => fill(u) }, "编辑"))));
@@ -82,8 +85,36 @@ async function save() {
     toast("已保存");
     await load();
   } catch (err) {
-    $("#user-result").textContent = errorText(err);
+    $("#user-result").textContent = zhReason(err.message || "") || errorText(err);
   }
+}
+
+// The admin API keeps English reasons for integrators; the page says them in Chinese.
+const REASONS = [
+  [/login (\S+) is already taken/, (m) => `账号 ${m[1]} 已被使用，请换一个`],
+  [/password must have at least (\d+)/, (m) => `密码至少需要${m[1]}位`],
+  [/roles must be among/, () => "请至少选择一个角色"],
+  [/skill (\S+) is not a queue/, (m) => `技能 ${m[1]} 不是现有队列`],
+  [/skill (\S+) needs a level/, (m) => `技能 ${queueTitle(m[1])} 的级别须为1–10`],
+  [/'max_chats' must be an integer/, () => "最大并发会话须为1–20的整数"],
+  [/login must be/, () => "账号须为2–32位小写字母、数字或 _ . -"],
+  [/'name' is empty/, () => "请填写姓名"],
+  [/cannot deactivate yourself/, () => "不能停用自己，也不能取消自己的管理员角色"],
+  [/endpoint must look like/, () => "话机格式应如 PJSIP/1001（技术/号码）"],
+  [/department (\S+) does not exist/, (m) => `部门 ${m[1]} 不存在`],
+];
+
+function zhReason(text) {
+  for (const [pattern, say] of REASONS) {
+    const m = pattern.exec(text);
+    if (m) return say(m);
+  }
+  return null; // not one of ours: errorText says what the status means
+}
+
+function queueTitle(name) {
+  const q = data && data.queues.find((x) => x.name === name);
+  return q ? q.title : name;
 }
 
 start().catch((err) => toast(errorText(err), "error"));

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
+from cases.departments import Department
 from hub.app import create_app
 from hub.settings import Settings
 from mongo.client import Database
+from mongo.people import MongoDepartmentRepository
 from primitives.clock import FixedClock
 from tests.agent_web.conftest import PASSWORD, EntityBot, seed_staff
 from tests.browser.conftest import serve
@@ -16,6 +18,7 @@ async def test_admin_creates_an_agent_and_department_staff_get_no_seat(
     browser: Browser, settings: Settings, db: Database
 ):
     await seed_staff(db)
+    await MongoDepartmentRepository(db).upsert(Department("water", "自来水公司"))
     # a still clock: the sign-in backoff below does not run out while the browser clicks
     server = await serve(create_app(settings, bot=EntityBot(), clock=FixedClock()))
     base = str(server.make_url("")).rstrip("/")
@@ -38,7 +41,17 @@ async def test_admin_creates_an_agent_and_department_staff_get_no_seat(
         await page.get_by_test_id("user-save").click()
         await expect(page.get_by_test_id("user-result")).to_have_text("已保存")
         await expect(page.locator('[data-testid="user-row"][data-login="agent7"]')).to_contain_text(
-            "general:6"
+            "综合咨询:6"
+        )
+        # a taken login is refused in Chinese; departments are picked from the list
+        await page.get_by_test_id("user-new").click()
+        await page.get_by_test_id("user-login").fill("agent1")
+        await page.get_by_test_id("user-name").fill("重名")
+        await page.get_by_test_id("user-password").fill("agent1-password")
+        await page.get_by_test_id("user-department").select_option("water")
+        await page.get_by_test_id("user-save").click()
+        await expect(page.get_by_test_id("user-result")).to_have_text(
+            "账号 agent1 已被使用，请换一个"
         )
         # the IVR flows, read only, in Chinese: where the blacklist screen and key 0 lead
         flow = page.locator('[data-testid="ivr-flow"][data-flow="hotline"]')

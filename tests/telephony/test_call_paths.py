@@ -19,12 +19,14 @@ from agent_web.keys import AGENT_DESK, CASE_DESK, CUSTOMERS
 from cases.model import CaseState, CaseType, NewCase
 from hub.app import create_app
 from hub.settings import Settings
+from mongo.client import Database
 from mongo.people import MongoAgentRepository
 from routing.agents import Agent, Role
 from routing.customers import Identity, IdentityKind
 from routing.presence import AgentStatus
 from telephony.call_records import CallOutcome, CallQuery
 from telephony.keys import CALL_RECORDS, RECORDINGS
+from tests.agent_web.conftest import Staff, seed_staff
 from tests.channels.helpers import eventually
 from tests.fakes.bot import FakeBot
 
@@ -212,3 +214,24 @@ async def _assigned(client: TestClient) -> bool:
 
 async def _first(client: TestClient, accept) -> Any:
     return next((r for r in await _records(client) if accept(r) and r.ended_at), None)
+
+
+async def test_phones_can_only_be_rung_into_a_call_that_goes_through_the_pbx(
+    client: TestClient, db: Database
+):
+    """A supervisor's 电话监听 or an agent's three-way on a web test call: a clear 409 in
+    Chinese; a wrong mode is a 400."""
+    await seed_staff(db)
+    await client.app[AGENT_DESK].load_agents()
+    boss = Staff(client, "super")
+    assert (await boss.sign_in("correct-horse-1")).status == 200
+    call = await dial(client)
+    await call.heard("人工服务请按0")
+    record = (await _records(client))[0]
+    path = f"/api/v1/calls/{record.conversation_id}/monitor"
+    refused = await boss.json("POST", path, {"mode": "listen"}, status=409)
+    assert refused["reason"] == "网页试拨的通话不经过交换机，无法监听"
+    wrong = await boss.json("POST", path, {"mode": "sing"}, status=400)
+    assert "listen" in wrong["reason"]
+    await call.hang_up()
+    await boss.http.close()
