@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,12 @@ from primitives.local_time import LOCAL_TZ
 from primitives.phone import PhoneNumber
 from routing.agents import Role
 from telephony.ari.client import AriError
+from telephony.ari_calls import AriCalls
 from telephony.call_records import CallQuery, CallRecord
 from telephony.ivr.flow import flow_graph
 from telephony.keys import CALL_RECORDS, RECORDINGS, VOICE, WEBCALL_CONFIG
 from telephony.recordings import RECORDING_ID
+from telephony.voice_calls import LiveCall
 from telephony.webcall import WebSocketTransport, caller_number, new_call_id, read_socket
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -219,21 +222,11 @@ async def monitor(request: web.Request, me: Caller) -> web.Response:
     mode = body.get("mode")
     if mode not in MONITOR_MODES:
         raise refusal(400, "bad_request", "mode must be listen, whisper or barge")
-    voice = request.app[VOICE]
-    call = voice.calls.call_for_conversation(conv.id)
-    if call is None:
-        raise refusal(409, "call_ended", "这通电话已经结束")
-    if call.transport != "audiosocket" or voice.ari is None:
-        raise refusal(409, "no_pbx", "网页试拨的通话不经过交换机，无法监听")
+    call, ari = _pbx_call(request, conv.id, "监听")
     endpoint = (await request.app[AGENTS].get(me.login)).endpoint
     if not endpoint:
         raise refusal(409, "no_endpoint", "您的账号没有设置话机（如 PJSIP/1005），请联系管理员")
-    try:
-        await voice.ari.monitor(call.info.call_id, endpoint, mode)
-    except LookupError:
-        raise refusal(409, "call_ended", "这通电话已经结束") from None
-    except AriError as e:
-        raise refusal(502, "pbx_refused", f"交换机未能呼叫您的话机（{e.status}）") from None
+    await _ring(ari.monitor(call.info.call_id, endpoint, mode), "您")
     return web.json_response({"ok": True, "mode": mode})
 
 
@@ -248,12 +241,7 @@ async def conference(request: web.Request, me: Caller) -> web.Response:
     expert = body.get("expert")
     if not isinstance(expert, str) or not expert:
         raise refusal(400, "bad_request", "field 'expert' must be a login")
-    voice = request.app[VOICE]
-    call = voice.calls.call_for_conversation(conv.id)
-    if call is None:
-        raise refusal(409, "call_ended", "这通电话已经结束")
-    if call.transport != "audiosocket" or voice.ari is None:
-        raise refusal(409, "no_pbx", "网页试拨的通话不经过交换机，无法三方通话")
+    call, ari = _pbx_call(request, conv.id, "三方通话")
     try:
         endpoint = (await request.app[AGENTS].get(expert)).endpoint
     except HubError:
@@ -261,13 +249,28 @@ async def conference(request: web.Request, me: Caller) -> web.Response:
     if not endpoint:
         raise refusal(409, "no_endpoint", "该专家没有设置话机，无法加入通话")
     await request.app[AGENT_DESK].invite(me.login, conv.id, expert)
+    await _ring(ari.add_party(call.info.call_id, expert, endpoint), "专家")
+    return web.json_response({"ok": True, "expert": expert})
+
+
+def _pbx_call(request: web.Request, conversation_id: str, what: str) -> tuple[LiveCall, AriCalls]:
+    """The live Asterisk call of a conversation (a web test call has no PBX to ring phones)."""
+    voice = request.app[VOICE]
+    call = voice.calls.call_for_conversation(conversation_id)
+    if call is None:
+        raise refusal(409, "call_ended", "这通电话已经结束")
+    if call.transport != "audiosocket" or voice.ari is None:
+        raise refusal(409, "no_pbx", f"网页试拨的通话不经过交换机，无法{what}")
+    return call, voice.ari
+
+
+async def _ring(dialling: Awaitable[None], whose: str) -> None:
     try:
-        await voice.ari.add_party(call.info.call_id, expert, endpoint)
+        await dialling
     except LookupError:
         raise refusal(409, "call_ended", "这通电话已经结束") from None
     except AriError as e:
-        raise refusal(502, "pbx_refused", f"交换机未能呼叫专家的话机（{e.status}）") from None
-    return web.json_response({"ok": True, "expert": expert})
+        raise refusal(502, "pbx_refused", f"交换机未能呼叫{whose}的话机（{e.status}）") from None
 
 
 @requires(Role.ADMIN)
