@@ -82,6 +82,13 @@ class HubMetrics:
             registry=r,
         )
         self.db_up = Gauge("hub_db_up", "1 when the database answered the last ping", registry=r)
+        self.db_commands = Histogram(
+            "hub_db_command_seconds",
+            "Every database command's duration as the driver saw it, by command",
+            ["command"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.waiting = Gauge(
             "hub_queue_waiting", "Conversations waiting now, by queue", ["queue"], registry=r
         )
@@ -155,6 +162,10 @@ class HubMetrics:
             up = await app[DATABASE_UP]()
             self.db_latency.observe(time.perf_counter() - started)
             self.db_up.set(1 if up else 0)
+
+    def observe_db_command(self, command: str, seconds: float) -> None:
+        """Called from the driver's threads (prometheus_client is thread-safe)."""
+        self.db_commands.labels(command).observe(seconds)
 
 
 class TimedBot:

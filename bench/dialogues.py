@@ -4,8 +4,8 @@ whole-dialogue pass rates, false emergencies, first-turn emergencies, cases file
 Every set is labelled with what was done with it: `dev` sets were written to develop on; a
 held-out set was written by someone who saw neither the code nor the other sets, run once
 untouched (its first figure is in the issue notes), and became a development set as soon as a
-change was made after looking at its failures. The newest held-out set is the honest figure;
-the older ones are printed for regressions only.
+change was made after looking at its failures. The honest figure is a held-out set's first
+run (kept in the issue notes); the rows here show where the code stands on every set now.
 
     python -m bench.dialogues [--no-save]
 """
@@ -28,8 +28,9 @@ SETS = (
     ("heldout.yml", "held-out 1 (tuned on since: dev)"),
     ("heldout2.yml", "held-out 2 (tuned on since: dev)"),
     ("heldout3.yml", "held-out 3 (tuned on since: dev)"),
-    ("heldout4.yml", "held-out 4 (one change since its run: dev)"),
-    ("heldout5.yml", "held-out 5 (untouched until its first run)"),
+    ("heldout4.yml", "held-out 4 (looked at since: dev)"),
+    ("heldout5.yml", "held-out 5 (looked at since: dev)"),
+    ("heldout6.yml", "held-out 6 (one change informed by its first run)"),
 )
 
 
@@ -81,8 +82,9 @@ def main() -> None:
         "Each set through `hub eval dialogues` (embedded database, REST channel semantics, "
         "the production embedded bot). Targets (issue 18): turn pass ≥ 0.90, dialogue pass ≥ "
         "0.75, false emergencies 0, emergency on the first emergency turn 1.00, case filed "
-        "with the right type ≥ 0.90, bot turn p50 ≤ 30 ms. Only the last row was never "
-        "tuned on.\n\n" + table
+        "with the right type ≥ 0.90, bot turn p50 ≤ 30 ms. Every set has been looked at: "
+        "the untouched first runs are in the issue notes (held-out 5: turn 0.860, dialogue "
+        "0.725, 1 false emergency; held-out 6: 0.824, 0.675, 2).\n\n" + table
     )
     print(body)
     if not args.no_save:

@@ -28,7 +28,7 @@ DATA = REPO / "tests" / "data" / "nlu"
 SHIPPED = REPO / "hub" / "data" / "nlu"
 SETS = {
     "dev (tuned on)": DATA / "emergency_dev.yml",
-    "held-out (never tuned on)": DATA / "emergency_heldout.yml",
+    "held-out (one idiom widened since)": DATA / "emergency_heldout.yml",
 }
 HEADERS = [
     "decision", "set", "emergencies", "recall", "ordinary", "false alarms",
@@ -133,6 +133,9 @@ sentences were chosen on: its figures are optimistic. `emergency_heldout.yml` (4
 written after all of that and never tuned on; its first run had three more training sentences,
 removed afterwards only because a test found them near copies of older hold-outs (the decision
 did not change): the rows below are the data as shipped, misses and false alarms as they came.
+Since then (2026-12-05) one change was informed by it: training sentences added for other
+sets moved 今天热得要死 over the model threshold, and the figure-of-speech forms X得要命 were
+widened to X得要死 (the same idiom); the held-out is no longer strictly unseen.
 "model alone" is the same parser with no decision (emergency_help on top), for comparison.
 Latency is wall time on a shared machine (parse + decision, per sentence).
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 
 from cases.model import Case, CaseEvent, CaseState, CaseType
+from hub.progress import bar
 from mongo.cases import _case_to_doc  # the repository's own shape
 from mongo.client import Database
 from mongo.conversations import _to_doc as _conversation_to_doc
@@ -47,6 +48,7 @@ async def fill_to(db: Database, messages: int, *, start: datetime | None = None)
     have = await stored_messages(db)
     base = start or datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
     block = have // 10
+    progress = bar(max(0, messages - have), "填充历史消息", "条")  # quiet unless a terminal
     while have < messages:
         blocks = range(block, block + min(BATCH // 10, (messages - have + 9) // 10))
         docs: dict[str, list[dict[str, object]]] = {
@@ -61,6 +63,8 @@ async def fill_to(db: Database, messages: int, *, start: datetime | None = None)
         await db["cases"].insert_many(cases, ordered=False)
         have += 10 * len(blocks)
         block += len(blocks)
+        progress.update(10 * len(blocks))
+    progress.close()
     await _close_all_but_latest(db, block, base)
     return have
 

@@ -42,12 +42,13 @@ from hub import case_wiring, channel_wiring, sms_mail_wiring, voice_wiring
 from hub.bot import build_bot
 from hub.case_jobs import open_case_jobs
 from hub.kb_store import seed_if_empty
-from hub.keys import DB, MONGO_CLIENT, SETTINGS
+from hub.keys import DB, DB_TIMER, MONGO_CLIENT, SETTINGS
 from hub.routing_parts import build_routing
 from hub.settings import Settings
 from mongo.canned_replies import MongoCannedReplyRepository
 from mongo.cases import MongoCaseRepository
 from mongo.client import Database, connect, ping, wait_until_up
+from mongo.command_timing import CommandTimer
 from mongo.customers import MongoCustomerRepository
 from mongo.indexes import ensure_indexes
 from mongo.kb_articles import MongoArticleRepository
@@ -88,6 +89,7 @@ def create_app(
     app.cleanup_ctx.append(open_mongo)
     app.cleanup_ctx.append(partial(open_routing, bot=bot))
     app.cleanup_ctx.append(open_metrics)
+    app.cleanup_ctx.append(_time_db_commands)
     app.cleanup_ctx.append(open_inbox)
     app.cleanup_ctx.append(open_case_jobs)
     # After every channel registered its sender, before the first request: finish what a
@@ -109,11 +111,21 @@ def create_app(
     return app
 
 
+async def _time_db_commands(app: web.Application) -> AsyncIterator[None]:
+    """The driver's command durations into /metrics (hub_db_command_seconds)."""
+    app[DB_TIMER].observe = app[METRICS].observe_db_command
+    yield
+
+
 async def open_mongo(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.mongo_url is not None
     timeout_ms = int(settings.mongo_selection_timeout_s * 1000)
-    client, db = connect(settings.mongo_url, settings.mongo_db, timeout_ms=timeout_ms)
+    timer = CommandTimer()  # every command's duration; /metrics listens once it exists
+    client, db = connect(
+        settings.mongo_url, settings.mongo_db, timeout_ms=timeout_ms, listeners=[timer]
+    )
+    app[DB_TIMER] = timer
     await wait_until_up(client, timeout_s=30)
     await ensure_indexes(db)
     app[MONGO_CLIENT] = client

@@ -80,6 +80,7 @@ def combine(
             category,
             found.choices,
             entities,
+            close_call=found.close_call,
         )
     return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
 

@@ -26,6 +26,7 @@ import yaml
 from cases.desk import CaseDesk
 from cases.sla import DuePolicy, load_calendar
 from cases.taxonomy import Taxonomy, load_taxonomy_file
+from hub.progress import track
 from hub.routing_parts import RoutingParts, build_routing
 from hub.settings import Settings
 from mongo.cases import MongoCaseRepository
@@ -98,7 +99,7 @@ async def run_dialogues(
     scores = Scores()
     run = uuid.uuid4().hex[:6]
     try:
-        for dialogue in dialogues:
+        for dialogue in track(dialogues, "对话评测", "段"):  # a bar on a terminal only
             observed = [
                 await _turn(stack, recording, cases, clock, f"eval-{run}-{dialogue.id}", t.user, n)
                 for n, t in enumerate(dialogue.turns)

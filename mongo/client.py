@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from motor.motor_asyncio import (
@@ -11,6 +11,7 @@ from motor.motor_asyncio import (
     AsyncIOMotorCollection,
     AsyncIOMotorDatabase,
 )
+from pymongo import monitoring
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.uri_parser import parse_uri
 
@@ -21,11 +22,20 @@ DEFAULT_DB_NAME = "hub"
 
 
 def connect(
-    url: str, db_name: str | None = None, *, timeout_ms: int = 5000
+    url: str,
+    db_name: str | None = None,
+    *,
+    timeout_ms: int = 5000,
+    listeners: Sequence[monitoring.CommandListener] = (),
 ) -> tuple[Client, Database]:
-    """A client and the database named in the URL (or db_name, or 'hub')."""
+    """A client and the database named in the URL (or db_name, or 'hub'); listeners see every
+    command (mongo/command_timing.py)."""
     client: Client = AsyncIOMotorClient(
-        url, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, uuidRepresentation="standard"
+        url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=timeout_ms,
+        uuidRepresentation="standard",
+        event_listeners=list(listeners),
     )
     name = db_name or parse_uri(url).get("database") or DEFAULT_DB_NAME
     return client, client[name]

@@ -56,7 +56,7 @@ _LEXICON = re.compile("|".join(f"(?:{p})" for p in LEXICON))
 # Spans that use a risky word for something else; removed before the lexicon reads the text.
 _FIGURATIVE = re.compile(
     r"(热|气|累|烦|笑|困|饿|吵|忙|冷|哭|吓|高兴|急|愁|闷|无聊|馋|丑|美|懒)(死|坏)(了|我了|人了?|我)?"
-    r"|(热|急|疼|高)得要命|吓死人"
+    r"|(热|急|疼|高|累|饿|困|冷|烦|气)得要(命|死)|吓死人"
     r"|(手机|屏幕|电脑|股票|基金|群|朋友圈|头|脑袋|心态|评论区|网|服务器|炸鸡)[^，。！？,.!?]{0,3}炸"
     r"|(等|排队|排)[^，。！？,.!?]{0,6}(快不行了|要晕(倒)?了|晕倒了)"
 )
@@ -105,10 +105,16 @@ class EmergencyDecision:
         self.config = config or EmergencyConfig()
 
     def decide(
-        self, text: str, model_score: float, rest_score: float | None = None
+        self,
+        text: str,
+        model_score: float,
+        rest_score: float | None = None,
+        present_score: float | None = None,
     ) -> EmergencyVerdict:
         """rest_score: the backend's emergency score for the text without its calls for help
-        (given when there is a call beside a long enough sentence)."""
+        (given when there is a call beside a long enough sentence). present_score: its score
+        for the clauses said of now, when earlier ones were past (去年着过一次火，现在日子紧巴巴):
+        the model's alarm at the past event is not evidence about now."""
         norm = normalize(text)
         if rest_score is not None:
             rest = _CALL.sub("，", norm)
@@ -134,16 +140,22 @@ class EmergencyDecision:
             return EmergencyVerdict(False, "framed:negated")
         if len(_CJK.findall(norm)) < self.config.min_cjk_chars:
             return EmergencyVerdict(False, "low")
-        if model_score >= self.config.model_threshold:
+        score = model_score if present_score is None else present_score
+        if score >= self.config.model_threshold:
             return EmergencyVerdict(True, "model")
         return EmergencyVerdict(False, "low")
 
-    def apply(self, parsed: ParseResult, rest_score: float | None = None) -> ParseResult:
+    def apply(
+        self,
+        parsed: ParseResult,
+        rest_score: float | None = None,
+        present_score: float | None = None,
+    ) -> ParseResult:
         """The parse with emergency_help on top exactly when the decision says so."""
         score = next((s.confidence for s in parsed.ranking if s.name == EMERGENCY), 0.0)
         if not parsed.ranking and parsed.intent == EMERGENCY:
             score = parsed.confidence
-        verdict = self.decide(parsed.text, score, rest_score)
+        verdict = self.decide(parsed.text, score, rest_score, present_score)
         if verdict.emergency:
             return _promote(parsed, max(score, self.config.model_threshold))
         if parsed.intent == EMERGENCY:
@@ -162,7 +174,11 @@ class EmergencyGuardedParser:
         parsed = await self._inner.parse(text)
         rest = call_context(text)
         if rest is None:
-            return self._decision.apply(parsed)
+            now = present_part(text)
+            if now is None:
+                return self._decision.apply(parsed)
+            now_parsed = await self._inner.parse(now)
+            return self._decision.apply(parsed, present_score=_emergency_score(now_parsed))
         rest_parsed = await self._inner.parse(rest)
         rest_score = next((s.confidence for s in rest_parsed.ranking if s.name == EMERGENCY), 0.0)
         if not rest_parsed.ranking and rest_parsed.intent == EMERGENCY:
@@ -193,6 +209,24 @@ def _denied(clauses: list[str]) -> bool:
         for c in clauses
         for m in _LEXICON.finditer(c)
     )
+
+
+def _emergency_score(parsed: ParseResult) -> float:
+    score = next((s.confidence for s in parsed.ranking if s.name == EMERGENCY), 0.0)
+    if not parsed.ranking and parsed.intent == EMERGENCY:
+        score = parsed.confidence
+    return score
+
+
+def present_part(text: str) -> str | None:
+    """The clauses said of now, when some before them are framed as past or hypothetical and
+    the rest is long enough to judge; None otherwise."""
+    clauses = [c for c in _CLAUSE.split(normalize(text)) if c]
+    present = _present_clauses(clauses)
+    if all(present) or not any(present):
+        return None
+    now = "，".join(c for c, p in zip(clauses, present, strict=True) if p)
+    return now if len(_CJK.findall(now)) >= CALL_CONTEXT_MIN_CJK else None
 
 
 def call_context(text: str) -> str | None:

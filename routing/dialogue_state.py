@@ -106,6 +106,17 @@ def remember(
             topic_query=query,
             turns_since_topic=0,
         )
+    if answer.decision is KbDecision.CLARIFY and answer.choices and answer.close_call:
+        # the citizen may answer the offer with a follow-up (护照要带啥 → 多久能拿到) rather
+        # than a pick: when the best offered question was close to certain, it is the topic
+        # until something is answered (a guess among weak ones never is)
+        return replace(
+            state,
+            topic_article=None,
+            topic_category=answer.kb_category,
+            topic_query=answer.choices[0],
+            turns_since_topic=0,
+        )
     return replace(state, turns_since_topic=state.turns_since_topic + 1)
 
 

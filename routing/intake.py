@@ -122,7 +122,9 @@ class Intake:
         return is_question(t)
 
     def start(self, state: DialogueState, kind: str, text: str) -> Step:
-        state = replace(state, intake=kind, asking="", notes=(text,)).with_slots(what=text)
+        # main_text is spent: a later bare phone number never starts a second intake of it
+        state = replace(state, intake=kind, asking="", notes=(text,), main_text="")
+        state = state.with_slots(what=text)
         return self._next(state)
 
     async def turn(

@@ -67,7 +67,9 @@ CALLBACK_QUEUE = "callback"
 SURVEY = {"1": Satisfaction.SATISFIED, "2": Satisfaction.NEUTRAL, "3": Satisfaction.DISSATISFIED}
 # how often a waiting caller gets a fresh position even when the queue did not move
 POSITION_EVERY_S = 30.0
-_DIGITS = "零一二三四五六七八九"
+# the agent's phone leaves the call when the call is handed to someone else; a lost inbox
+# connection (disconnected) leaves the phone call alone
+_HANDED_ON = frozenset({"transferred", "taken_over"})
 
 
 @dataclass(slots=True, eq=False)
@@ -289,7 +291,7 @@ class VoiceCalls:
         await self._link_recording(call, file_id, "语音留言", case.number)
         call.record = replace(call.record, outcome=CallOutcome.VOICEMAIL, case_number=case.number)
         await self._records.save(call.record)
-        return CaseFiled(case.number, spoken_number(case.number))
+        return CaseFiled(case.number)  # the engine reads it digit by digit
 
     async def callback(self, info: CallInfo, reason: str) -> CaseFiled:
         call = self._call(info)
@@ -297,7 +299,7 @@ class VoiceCalls:
         case = await self._callback_case(call, reason or "市民来电预约回电")
         call.record = replace(call.record, outcome=CallOutcome.CALLBACK, case_number=case.number)
         await self._records.save(call.record)
-        return CaseFiled(case.number, spoken_number(case.number))
+        return CaseFiled(case.number)  # the engine reads it digit by digit
 
     async def survey(self, info: CallInfo, score: str) -> None:
         call = self._call(info)
@@ -402,7 +404,7 @@ class VoiceCalls:
             call.updates.put_nowait(Position(event.position, event.wait_estimate_s))
         elif isinstance(event, ConversationAssigned):
             self._spawn(self._connect(call, event.agent))
-        elif isinstance(event, ConversationUnassigned) and event.reason == "transferred":
+        elif isinstance(event, ConversationUnassigned) and event.reason in _HANDED_ON:
             await self._control(call).drop_agent(call.info.call_id)
 
     async def _connect(self, call: LiveCall, login: str) -> None:
@@ -524,11 +526,6 @@ def _identity(info: CallInfo) -> Identity:
         return Identity(IdentityKind.PHONE, PhoneNumber.parse(info.caller).e164)
     except ValueError:
         return Identity(IdentityKind.VOICE, info.call_id)
-
-
-def spoken_number(number: str) -> str:
-    """A case number read digit by digit: 20261204-000123 → 二零二六一二零四，零零零一二三."""
-    return "".join(_DIGITS[int(c)] if c.isdigit() else "，" for c in number)
 
 
 def _speakable(text: str) -> str:

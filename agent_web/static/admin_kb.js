@@ -4,13 +4,23 @@ import { $, api, clear, debounce, errorText, h, toast } from "/static/agent/comm
 
 const BASE = "/api/v1/admin/kb/articles";
 let editing = null; // id of the article in the form, or null for a new one
+const PAGE = 20; // a page of the list fits the screen beside the form
+let offset = 0;
 
 const lines = (text) => text.split("\n").map((s) => s.trim()).filter(Boolean);
 
 async function load() {
   const q = $("#kb-filter").value.trim();
-  const data = await api("GET", `${BASE}?limit=200${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+  const data = await api("GET", `${BASE}?offset=${offset}&limit=${PAGE}${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+  if (offset && offset >= data.total) { // the last page emptied (a delete, a narrower filter)
+    offset = Math.max(0, (Math.ceil(data.total / PAGE) - 1) * PAGE);
+    return load();
+  }
   $("#kb-total").textContent = `共 ${data.total} 条`;
+  const pages = Math.max(1, Math.ceil(data.total / PAGE));
+  $("#kb-page").textContent = `第 ${Math.floor(offset / PAGE) + 1} / ${pages} 页`;
+  $("#kb-prev").disabled = offset === 0;
+  $("#kb-next").disabled = offset + PAGE >= data.total;
   const rows = clear($("#kb-articles tbody"));
   for (const a of data.articles) {
     rows.append(h("tr", { testid: "kb-row", dataset: { id: a.id } },
@@ -69,7 +79,9 @@ async function start() {
   $("#kb-new").addEventListener("click", () => fill(null));
   $("#kb-form").addEventListener("submit", (e) => { e.preventDefault(); save(); });
   $("#kb-delete").addEventListener("click", remove);
-  $("#kb-filter").addEventListener("input", debounce(() => load().catch(() => {}), 250));
+  $("#kb-filter").addEventListener("input", debounce(() => { offset = 0; load().catch(() => {}); }, 250));
+  $("#kb-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
+  $("#kb-next").addEventListener("click", () => { offset += PAGE; load(); });
   fill(null);
   try {
     await load();

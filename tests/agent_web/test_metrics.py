@@ -49,6 +49,9 @@ async def test_metrics_over_http_count_messages_queues_and_latencies(settings: S
         assert _value(body, "hub_bot_latency_seconds_count") == 2
         assert _value(body, "hub_db_latency_seconds_count") >= 1
         assert _value(body, "hub_db_up") == 1
+        # every command the driver ran, by command: the two messages were stored (insert)
+        assert _value(body, "hub_db_command_seconds_count", command="insert") >= 2
+        assert _value(body, "hub_db_command_seconds_count", command="find") >= 1
         assert _value(body, "hub_delivery_failures_total") == 0
         assert "hub_assignments_total" in body
     finally:

@@ -121,6 +121,8 @@ async def test_admin_edits_the_knowledge_base_and_the_bot_uses_it(
         await page.get_by_test_id("login-submit").click()
         await page.wait_for_url(base + "/admin")
         await expect(page.get_by_test_id("kb-row")).to_have_count(len(ARTICLES))
+        await expect(page.get_by_test_id("kb-page")).to_have_text("第 1 / 1 页")  # 20 a page
+        await expect(page.get_by_test_id("kb-next")).to_be_disabled()
         await page.get_by_test_id("kb-new").click()
         await page.get_by_test_id("kb-id").fill("kb-0200")
         await page.get_by_test_id("kb-category").fill("交通出行 / 公交")

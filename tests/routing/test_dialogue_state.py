@@ -42,3 +42,29 @@ async def test_a_phone_number_while_queued_does_not_upgrade_the_queue(hub: Hub):
     conv = await hub.stack.router.book.get(result.conversation_id)
     assert conv.priority < Priority.EMERGENCY
     assert conv.dialogue.slot("phone") == "13912345678"
+
+
+async def test_what_and_where_then_a_phone_add_up_to_one_intake_not_two(hub: Hub):
+    """An unsure complaint, then the phone: the intake starts with the first turn's words; a
+    phone number sent again after the case is filed starts nothing new."""
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "烧烤" in text:  # a complaint the parser is unsure of (below intent_confidence)
+            return BotAnswer(
+                "complaint", 0.3, KbDecision.NONE, entities=(("address", "和平路56号"),)
+            )
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v3", "楼下烧烤店油烟直接灌进我家，和平路56号")
+    result = await hub.say("v3", "13912345670")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.intake == "complaint"
+    assert conv.dialogue.slot("what") == "楼下烧烤店油烟直接灌进我家，和平路56号"
+    assert conv.dialogue.asking == "confirm"
+    result = await hub.say("v3", "是的 没错")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.slot("case_no")
+    assert conv.dialogue.intake == ""
+    assert conv.dialogue.main_text == ""  # spent: the phone again files nothing
