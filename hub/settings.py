@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     voice_media_host: str | None = None
     ivr_flows: Path = REPO_DIR / "telephony" / "data" / "flows"
     voice_dialed: str = "12345"  # the hotline number, for calls that do not say
+    # espeak-ng words per minute (its default 175); slower for a line with many elderly callers
+    voice_tts_rate: int | None = Field(default=None, ge=80, le=450)
     # channels
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None

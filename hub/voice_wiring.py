@@ -47,7 +47,7 @@ async def open_voice(app: web.Application) -> AsyncIterator[None]:
         raise RuntimeError(
             "espeak-ng is not installed: the IVR cannot speak (apt install espeak-ng)"
         )
-    tts = EspeakSynthesizer(settings.hub_var_dir / "tts-cache")
+    tts = EspeakSynthesizer(settings.hub_var_dir / "tts-cache", rate_wpm=settings.voice_tts_rate)
     router = app[ROUTER]
     records = MongoCallRecordRepository(app[DB])
     recordings = RecordingStore(settings.hub_var_dir / "recordings")

@@ -77,4 +77,5 @@ def settings(mongo_url: str, db_name: str, tmp_path: Path) -> Settings:
         mongo_db=db_name,
         hub_var_dir=tmp_path / "var",
         hub_db_path=tmp_path / "var" / "hub.sqlite",
+        voice_tts_rate=320,  # the IVR speaks faster in tests: calls play prompts in real time
     )
