@@ -152,9 +152,7 @@ class EmergencyDecision:
         present_score: float | None = None,
     ) -> ParseResult:
         """The parse with emergency_help on top exactly when the decision says so."""
-        score = next((s.confidence for s in parsed.ranking if s.name == EMERGENCY), 0.0)
-        if not parsed.ranking and parsed.intent == EMERGENCY:
-            score = parsed.confidence
+        score = _emergency_score(parsed)
         verdict = self.decide(parsed.text, score, rest_score, present_score)
         if verdict.emergency:
             return _promote(parsed, max(score, self.config.model_threshold))
@@ -179,11 +177,7 @@ class EmergencyGuardedParser:
                 return self._decision.apply(parsed)
             now_parsed = await self._inner.parse(now)
             return self._decision.apply(parsed, present_score=_emergency_score(now_parsed))
-        rest_parsed = await self._inner.parse(rest)
-        rest_score = next((s.confidence for s in rest_parsed.ranking if s.name == EMERGENCY), 0.0)
-        if not rest_parsed.ranking and rest_parsed.intent == EMERGENCY:
-            rest_score = rest_parsed.confidence
-        return self._decision.apply(parsed, rest_score)
+        return self._decision.apply(parsed, _emergency_score(await self._inner.parse(rest)))
 
     def status(self) -> dict[str, str]:
         probe = getattr(self._inner, "status", None)

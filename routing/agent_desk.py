@@ -166,24 +166,8 @@ class AgentDesk:
         elif not self._may_act(login, conv):
             raise NotAllowed(f"{login} does not serve conversation {conversation_id}")
         text = _clean(text, self.router.config.max_text_chars)
-        stored = StoredMessage(
-            id=new_id(),
-            conversation_id=conv.id,
-            customer_id=conv.customer_id,
-            channel="internal",
-            external_id=new_id(),
-            direction=Direction.OUTBOUND,
-            sender=SenderKind.AGENT,
-            sender_id=login,
-            text=text,
-            created_at=self.router.clock.now(),
-            kind="whisper" if whisper else "note",
-            delivery=DeliveryState.SENT,
-            meta=(("internal", "1"),),
-        )
-        await self.router.messages.add(stored)
-        self._announce(conv, stored, internal=True)
-        return stored
+        kind = "whisper" if whisper else "note"
+        return await self._internal(conv, text, SenderKind.AGENT, login, kind)
 
     async def end(self, login: str, conversation_id: str) -> Conversation:
         """The talk is over; the agent writes notes (wrap-up), then closes."""
@@ -335,6 +319,21 @@ class AgentDesk:
         """A system record in the transcript (a call's recording): staff see it, nobody is
         sent it."""
         conv = await self.router.book.get(conversation_id)
+        return await self._internal(
+            conv, text, SenderKind.SYSTEM, "system", "record", attachments=attachments
+        )
+
+    async def _internal(
+        self,
+        conv: Conversation,
+        text: str,
+        sender: SenderKind,
+        sender_id: str,
+        kind: str,
+        *,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> StoredMessage:
+        """A message for the staff only (note, whisper, record): stored and shown live."""
         stored = StoredMessage(
             id=new_id(),
             conversation_id=conv.id,
@@ -342,11 +341,11 @@ class AgentDesk:
             channel="internal",
             external_id=new_id(),
             direction=Direction.OUTBOUND,
-            sender=SenderKind.SYSTEM,
-            sender_id="system",
+            sender=sender,
+            sender_id=sender_id,
             text=text,
             created_at=self.router.clock.now(),
-            kind="record",
+            kind=kind,
             delivery=DeliveryState.SENT,
             attachments=attachments,
             meta=(("internal", "1"),),

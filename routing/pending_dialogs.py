@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Protocol
 
 from cases.desk import CaseDesk
@@ -33,6 +34,8 @@ class DialogRouter(Protocol):
     def clock(self) -> Clock: ...
 
     async def save_conversation(self, conversation: Conversation) -> Conversation: ...
+
+    def callback_at(self) -> datetime: ...
 
 
 class PendingDialogs:
@@ -93,10 +96,7 @@ class PendingDialogs:
             return await _set(router, conv, "callback_phone"), replies.CALLBACK_NEED_PHONE, ()
         # A typed number is where to call back (the case's contact), never an identity: a
         # later SMS from that number must not join a history it never proved to own.
-        now = router.clock.now()
-        cfg = router.config.queues.get(CALLBACK_QUEUE)
-        hours = cfg.hours if cfg else None
-        when = (hours.next_open(now) if hours else None) or now
+        when = router.callback_at()
         case = await self._cases.open(
             NewCase(
                 type=CaseType.TODO,

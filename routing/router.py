@@ -55,7 +55,7 @@ from routing.messages import (
     StoredMessage,
 )
 from routing.outbox import OutboundMessage, Outbox
-from routing.pending_dialogs import PendingDialogs
+from routing.pending_dialogs import CALLBACK_QUEUE, PendingDialogs
 from routing.policy import SMALL_TALK, Action, Decision, choose_queue, decide
 from routing.reply_watch import AgentReplyWatch
 from routing.timers import Scheduler
@@ -114,7 +114,7 @@ class Router:
         self.replies = ReplyStore(messages, outbox, bus, clock)
         outbox.failure_listeners.append(self._not_delivered)
         self.reply_watch = AgentReplyWatch(config, clock, scheduler, book, acd)
-        self.intake = Intake(dialogs.cases, config.intake, self._callback_at)
+        self.intake = Intake(dialogs.cases, config.intake, self.callback_at)
 
     # ------------------------------------------------------------------ inbound
 
@@ -366,9 +366,10 @@ class Router:
         conv, notice = await self.escalate(conv, decision)
         return conv, [*says, replace(notice, answer=notice.answer or understood)]
 
-    def _callback_at(self) -> datetime:
+    def callback_at(self) -> datetime:
+        """When a booked callback can happen: now, or the callback queue's next opening."""
         now = self.clock.now()
-        cfg = self.config.queues.get("callback")
+        cfg = self.config.queues.get(CALLBACK_QUEUE)
         hours = cfg.hours if cfg else None
         return (hours.next_open(now) if hours else None) or now
 

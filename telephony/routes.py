@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -284,8 +285,6 @@ async def flows(request: web.Request, me: Caller) -> web.Response:
 
 
 def _dumps(body: Any) -> str:
-    import json
-
     return json.dumps(body, ensure_ascii=False)
 
 

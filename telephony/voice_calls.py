@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cases.desk import CaseDesk
-from cases.model import CaseState, CaseType, NewCase, Satisfaction
+from cases.model import Case, CaseState, CaseType, NewCase, Satisfaction
 from cases.status import CaseStatusDesk
 from cases.workflow import CaseAction, CaseCommand
 from primitives.errors import HubError
@@ -63,7 +63,6 @@ from telephony.recordings import RecordingStore
 log = logging.getLogger(__name__)
 
 CHANNEL = "voice"
-CALLBACK_QUEUE = "callback"
 SURVEY = {"1": Satisfaction.SATISFIED, "2": Satisfaction.NEUTRAL, "3": Satisfaction.DISSATISFIED}
 # how often a waiting caller gets a fresh position even when the queue did not move
 POSITION_EVERY_S = 30.0
@@ -83,6 +82,11 @@ class LiveCall:
     updates: asyncio.Queue[WaitUpdate] = field(default_factory=asyncio.Queue)
     turns: itertools.count = field(default_factory=lambda: itertools.count(1))
     hung_up: bool = False
+
+    @property
+    def phone(self) -> str | None:
+        """The caller's number (E.164), or None for a withheld caller id."""
+        return self.identity.value if self.identity.kind is IdentityKind.PHONE else None
 
 
 class VoiceCalls:
@@ -183,9 +187,9 @@ class VoiceCalls:
         call = self._call(info)
         customer = call.customer
         open_cases = 0
-        if call.identity.kind is IdentityKind.PHONE:
+        if call.phone:
             mine = await self._cases.cases.find_for_customer(
-                customer.id, phone=call.identity.value, limit=20
+                customer.id, phone=call.phone, limit=20
             )
             open_cases = sum(1 for c in mine if c.state is not CaseState.CLOSED)
         general = self._router.config.queues.get("general")
@@ -203,8 +207,7 @@ class VoiceCalls:
         call = self._call(info)
         if self._case_status is None:
             return "工单查询暂不可用，正在为您转接人工客服。"
-        phone = call.identity.value if call.identity.kind is IdentityKind.PHONE else None
-        text = await self._case_status.describe(call.customer.id, None, phone=phone)
+        text = await self._case_status.describe(call.customer.id, None, phone=call.phone)
         return _speakable(text)
 
     async def ask(self, info: CallInfo, text: str) -> BotTurn:
@@ -309,7 +312,7 @@ class VoiceCalls:
         await self._router.save_conversation(replace(conv, rating=score))
         call.record = replace(call.record, survey=score)
         await self._records.save(call.record)
-        for case in await self._cases_of(call):
+        for case in await self._cases_of(call.customer.id, call.conversation_id):
             if case.state is CaseState.REPLIED:  # the survey is the case's revisit
                 await self._cases.act(
                     case.number,
@@ -330,7 +333,7 @@ class VoiceCalls:
             outcome = CallOutcome.ABANDONED
             await self._desk.customer_left(conv.id)
             # an abandoned call is a citizen we owe a call: it lands in the callback worklist
-            if call.identity.kind is IdentityKind.PHONE:
+            if call.phone:
                 case = await self._callback_case(call, "排队中挂断的来电，请回拨")
                 call.record = replace(call.record, case_number=case.number)
         elif conv.state is ConversationState.ASSIGNED and conv.agent:
@@ -356,7 +359,7 @@ class VoiceCalls:
         conv = await self._router.conversation(call.conversation_id)
         if conv.state is ConversationState.ASSIGNED and conv.agent:
             await self._agent_done(call, conv)
-        cases = await self._cases_of(call)
+        cases = await self._cases_of(call.customer.id, call.conversation_id)
         call.updates.put_nowait(AgentLeft(cases[0].number if cases else None))
 
     async def recording_ready(self, call_id: str, wav: bytes, agent: str) -> None:
@@ -369,8 +372,7 @@ class VoiceCalls:
         file_id = await self._recordings.save(
             wav, call_id=call_id, conversation_id=record.conversation_id, kind="talk", wav=True
         )
-        cases = await self._cases.cases.find_for_customer(record.customer_id, limit=10)
-        linked = [c for c in cases if c.conversation_id == record.conversation_id]
+        linked = await self._cases_of(record.customer_id, record.conversation_id)
         for case in linked:
             await self._cases.attach(case.number, (file_id,), actor=agent or "system")
         await self._post_recording(record, file_id, "通话录音", agent)
@@ -440,9 +442,10 @@ class VoiceCalls:
         position, wait_s = self._router.acd.position(call.conversation_id)
         return Position(max(position, 1), wait_s)
 
-    async def _cases_of(self, call: LiveCall) -> list:
-        cases = await self._cases.cases.find_for_customer(call.customer.id, limit=10)
-        return [c for c in cases if c.conversation_id == call.conversation_id]
+    async def _cases_of(self, customer_id: str, conversation_id: str) -> list[Case]:
+        """The cases filed from this call's conversation."""
+        cases = await self._cases.cases.find_for_customer(customer_id, limit=10)
+        return [c for c in cases if c.conversation_id == conversation_id]
 
     async def _open_case(
         self,
@@ -453,8 +456,7 @@ class VoiceCalls:
         *,
         attachments: tuple[str, ...] = (),
         remind_at: datetime | None = None,
-    ):
-        phone = call.identity.value if call.identity.kind is IdentityKind.PHONE else None
+    ) -> Case:
         return await self._cases.open(
             NewCase(
                 type=kind,
@@ -463,17 +465,15 @@ class VoiceCalls:
                 customer_id=call.customer.id,
                 conversation_id=call.conversation_id,
                 channel=CHANNEL,
-                contact_phone=phone,
+                contact_phone=call.phone,
                 remind_at=remind_at,
                 attachments=attachments,
             ),
             actor="ivr",
         )
 
-    async def _callback_case(self, call: LiveCall, reason: str):
-        now = self._router.clock.now()
-        cfg = self._router.config.queues.get(CALLBACK_QUEUE)
-        when = (cfg.hours.next_open(now) if cfg and cfg.hours else None) or now
+    async def _callback_case(self, call: LiveCall, reason: str) -> Case:
+        when = self._router.callback_at()
         return await self._open_case(call, CaseType.TODO, "预约回电", reason, remind_at=when)
 
     async def _link_recording(self, call: LiveCall, file_id: str, label: str, case: str) -> None:
@@ -533,5 +533,5 @@ def _speakable(text: str) -> str:
     return " ".join(text.replace("“转人工”", "转人工").split())
 
 
-def _first(cases: list) -> str | None:
+def _first(cases: list[Case]) -> str | None:
     return cases[0].number if cases else None
