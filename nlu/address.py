@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from nlu.time_expr import find_times
 from nlu.tokenize import Token
 
 # Two-character suffixes first: 大街 and 街道 must not be read as a bare 街.
@@ -35,20 +36,32 @@ _NOT_NAMES = {
     "一条", "这段", "那段", "每个", "所有", "城市", "公共", "隔壁", "对面", "前面", "后面",
     "里面", "外面", "整个", "一些", "很多", "好多", "几个", "一家", "这家", "那家", "小区",
     "社区", "街道", "马路", "公园", "医院", "本地", "当地", "老旧", "一个", "两个", "各个",
-    "建议", "希望", "觉得", "可以", "能不能",
+    "建议", "希望", "觉得", "可以", "能不能", "地址", "住址", "位置", "地点",
 }  # fmt: skip
 # jieba part-of-speech tags a name before a bare suffix never has: pronouns, verbs, numbers,
 # measure words, adverbs, particles, locatives (a time word only before a road: 青年路).
 # A place word (s: 江岸, 滨江) names estates often (江岸花园): allowed.
 _NOT_NAME_TAGS = {"r", "p", "c", "d", "m", "q", "f", "y", "e", "o", "v", "zg", "ad"}
 _CJK = re.compile(r"[\u4e00-\u9fff]{2,6}")
+# A building number right after an estate name: 5栋, 3幢, 12号楼, B座, 2单元.
+_BUILDING = re.compile(r"(?:\d+期)?(?:\d+|[一二三四五六七八九十]+|[A-Za-z])(?:栋|幢|号楼|座|单元)")
+_MAX_NAME_WORDS = 3
+# Places named by a number, which the name test refuses: 市一医院, 第三人民医院, 市二中,
+# 八一广场, 五四路, 二七大道.
+_NUMBERED_PLACE = re.compile(
+    r"(?:[市省区县]|第)[一二三四五六七八九十]{1,2}(?:人民|中心|附属)?(?:医院|中学|小学|中(?![心国午]))"
+    r"|(?<![一二三四五六七八九十\d])[一二三四五六七八九十]{2}(?:广场|大道|大街|路|公园)"
+)
+# A station is a place on its own (从火车站到…): one per city, or named by the city.
+_STATIONS = frozenset({"火车站", "高铁站", "汽车站"})
 _NUM = r"(?:\d+|[一二三四五六七八九十百]+)"
 _AFTER = re.compile(
     rf"(?:[和与跟][\u4e00-\u9fff]{{2,4}}(?:路|街|大道)(?:交叉口|路口|口))?"
     rf"(?:小区)?"
     rf"(?:[东西南北](?:门|侧|口))?"
     rf"(?:{_NUM}号(?:院|楼)?)?"
-    rf"(?:(?:{_NUM}(?:栋|幢|号楼|座|单元|楼))+(?:\d{{1,4}}(?:室|号|户)?)?)?"
+    rf"(?:\d+期)?"
+    rf"(?:(?:(?:{_NUM}|[A-Za-z])(?:栋|幢|号楼|座|单元|楼))+(?:\d{{1,4}}(?:室|号|户)?)?)?"
 )
 
 
@@ -58,16 +71,21 @@ def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
     for i, (_word, start, _end) in enumerate(tokens):
         if spans and start < spans[-1][1]:
             continue
-        found = _place(tokens, i)
+        found = _place(tokens, i) or _estate_before_building(text, tokens, i)
         if found is None:
             continue
         begin, stop = found
         stop += _AFTER.match(text, stop).end() - stop
-        if spans and begin == spans[-1][1]:
+        if spans and not text[spans[-1][1] : begin].strip():
             # road + number + estate + building + room is one address, not two
             begin = spans.pop()[0]
         spans.append((begin, stop))
-    return spans
+    for m in _NUMBERED_PLACE.finditer(text):
+        inside = [(s, e) for s, e in spans if m.start() <= s and e <= m.end()]  # 人民医院
+        spans = [x for x in spans if x not in inside]
+        if not any(s < m.end() and m.start() < e for s, e in spans):
+            spans.append(m.span())
+    return sorted(spans)
 
 
 def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
@@ -86,6 +104,8 @@ def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
         linked = _linked_estate(tokens, i, stop)
         if linked is not None:
             return linked
+    if core == "" and suffix in _STATIONS and not (prev and prev[2] == start and _is_name(prev[0])):
+        return start, stop
     if prev is None or prev[2] != start or not _is_name(prev[0]):
         return None
     tag = _tag(prev[0])
@@ -96,6 +116,37 @@ def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:
     if core == "" or (core in _DIRECTIONS and suffix in _ROAD):
         return prev[1], stop
     return None
+
+
+def _estate_before_building(text: str, tokens: list[Token], i: int) -> tuple[int, int] | None:
+    """An estate whose name has no place suffix (万达星城, 保利香槟国际) is still an address
+    when a building number follows it: name words from token i up to "N栋/幢/号楼/座/单元".
+    Only name-like words count, so "我住在3栋" or "那个5栋" give nothing."""
+    name_end = None
+    for j in range(i, min(i + _MAX_NAME_WORDS + 1, len(tokens))):
+        word, start, _end = tokens[j]
+        if _BUILDING.match(text, start):
+            name_end = start
+            break
+        if not _is_name_word(word) or (j > i and tokens[j - 1][2] != start):
+            return None
+        if _place(tokens, j) is not None:
+            return None  # a name with a place suffix (阳光花园): _place reads it
+    if name_end is None or not 2 <= name_end - tokens[i][1] <= 8:
+        return None
+    if i > 0 and tokens[i - 1][2] == tokens[i][1] and _is_name_word(tokens[i - 1][0]):
+        return None  # not the left edge of the name: the loop meets it at an earlier token
+    return tokens[i][1], name_end
+
+
+def _is_name_word(word: str) -> bool:
+    tag = _tag(word)
+    return (
+        _CJK.fullmatch(word) is not None
+        and _is_name(word)
+        and (tag is None or (tag[0] not in "ut" and tag not in _NOT_NAME_TAGS))
+        and not find_times(word)  # jieba tags 今天下午 as a name
+    )
 
 
 def _linked_estate(tokens: list[Token], i: int, stop: int) -> tuple[int, int] | None:
@@ -131,7 +182,7 @@ def _is_name(word: str) -> bool:
     return (
         _CJK.fullmatch(word) is not None
         and word not in _NOT_NAMES
-        and word[-1] not in "区县市省的了在着过到把被给和与跟从往向"
+        and word[-1] not in "区县市省的了在着过到把被给与跟从往向"
     )
 
 

@@ -70,6 +70,9 @@ class IntakePolicy:
     intents: dict[str, str] = field(default_factory=dict)  # intent -> case type
     callback_words: tuple[str, ...] = ()  # a citizen asking to be called back
     ask: dict[str, tuple[str, ...]] = field(default_factory=dict)  # case type -> slots, in order
+    # case type -> slots never asked for: kept when the citizen gives them, and the read-back
+    # says what happens without them (a visit time is agreed by phone)
+    optional: dict[str, tuple[str, ...]] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)  # case type -> queue after filing
     categories: tuple[IntakeRule, ...] = ()  # first match wins
     fallback_category: dict[str, str] = field(default_factory=dict)  # case type -> code
@@ -140,6 +143,7 @@ def _intake(path: Path) -> IntakePolicy:
         intents=dict(data.get("intents") or {}),
         callback_words=tuple(data.get("callback_words") or ()),
         ask={k: tuple(v) for k, v in (data.get("ask") or {}).items()},
+        optional={k: tuple(v) for k, v in (data.get("optional") or {}).items()},
         queues=dict(data.get("queues") or {}),
         categories=rules,
         fallback_category={k: str(v) for k, v in (data.get("fallback_category") or {}).items()},

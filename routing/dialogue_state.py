@@ -42,6 +42,7 @@ class DialogueState:
     intake: str = ""  # the case type being taken in (complaint, repair …); "" when none
     asking: str = ""  # the slot asked for, or "confirm" / "edit"
     notes: tuple[str, ...] = ()  # what the citizen said during the intake
+    asked: tuple[str, ...] = ()  # the intake's questions so far, by slot (asked twice: passed)
 
     def slot(self, name: str) -> str | None:
         return dict(self.slots).get(name)
@@ -63,6 +64,7 @@ class DialogueState:
             "intake": self.intake,
             "asking": self.asking,
             "notes": list(self.notes),
+            "asked": list(self.asked),
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class DialogueState:
             intake=d.get("intake", ""),
             asking=d.get("asking", ""),
             notes=tuple(d.get("notes") or ()),
+            asked=tuple(d.get("asked") or ()),
         )
 
 

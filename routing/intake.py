@@ -47,6 +47,14 @@ _TIME = re.compile(
     r"傍晚|凌晨|尽快|随时|都行|都可以|越快越好|马上|立即|现在|工作日|周末|节后|改天|过几天"
 )
 ADDRESS_AGAIN = "请告诉我具体地点，例如“东湖区书院街12号”或“锦绣花园3栋”。"
+AGAIN = {"address": ADDRESS_AGAIN}  # the second time a slot is asked for, with an example
+PASSABLE = frozenset({"address"})  # after two questions the intake goes on without it
+# what the read-back says for a slot left empty
+MISSING = {
+    "address": "未提供（如需补充请回复“修改”）",
+    "time": "未指定，服务人员会电话与您约定",
+    "phone": "未提供",
+}
 _PIECES = re.compile(r"[\s，,。.！!～~、]+")
 _YES = frozenset(
     {*CONFIRM_WORDS, "没错", "嗯", "嗯嗯", "行", "好", "是", "对对", "对呀", "是啊", "好嘞"}
@@ -152,14 +160,13 @@ class Intake:
                 return Step(state, PHONE_AGAIN, (HUMAN_BUTTON,))
             return self._next(state.with_slots(phone=phone))
         if state.asking == "address":
-            if _only_yes_no(t):  # "对" to a question that wanted a place
-                return Step(state, ADDRESS_AGAIN, (HUMAN_BUTTON,))
             phone = answer.entity("phone") or phone_in(t)
-            if phone and len("".join(c for c in t if not c.isdigit())) <= 8:
-                return self._next(state.with_slots(phone=phone))  # answered another question
+            if _only_yes_no(t) or (phone and len(_without_digits(t)) <= 8):
+                # "对", or a phone number, to a question that wanted a place: asked again once
+                return self._next(state.with_slots(phone=phone))
             address = answer.entity("address") or t
             state = state.with_slots(address=address, district=answer.entity("district"))
-            return self._next(state.with_slots(phone=answer.entity("phone") or phone_in(t)))
+            return self._next(state.with_slots(phone=phone))
         if state.asking == "time":
             when = answer.entity("time") or (t if _TIME.search(t) else None)
             if when is None:
@@ -169,8 +176,11 @@ class Intake:
 
     def _next(self, state: DialogueState) -> Step:
         for slot in self._policy.ask.get(state.intake, ()):
-            if not state.slot(slot):
-                return Step(replace(state, asking=slot), QUESTIONS[slot], (HUMAN_BUTTON,))
+            if state.slot(slot) or (slot in PASSABLE and state.asked.count(slot) >= 2):
+                continue  # given, or passed over twice: the read-back shows it missing
+            again = slot in state.asked and slot in AGAIN
+            asked = replace(state, asking=slot, asked=(*state.asked, slot))
+            return Step(asked, AGAIN[slot] if again else QUESTIONS[slot], (HUMAN_BUTTON,))
         return Step(
             replace(state, asking="confirm"),
             self._summary(state),
@@ -182,11 +192,14 @@ class Intake:
         lines.append(f"事项：{state.slot('what') or ''}")
         if state.slot("service_type"):
             lines.append(f"服务：{state.slot('service_type')}")
+        optional = self._policy.optional.get(state.intake, ())
         for slot in ("address", "phone", "time"):
             if state.slot(slot):
                 lines.append(
                     f"{SLOT_NAMES[slot]}：{_where(state) if slot == 'address' else state.slot(slot)}"
                 )
+            elif slot in optional or slot in state.asked:
+                lines.append(f"{SLOT_NAMES[slot]}：{MISSING[slot]}")
         lines.append("无误请回复“确认”，需要修改请回复“修改”。")
         return "\n".join(lines)
 
@@ -240,6 +253,10 @@ class Intake:
 
 def _closed(state: DialogueState) -> DialogueState:
     return replace(state, intake="", asking="", notes=state.notes)
+
+
+def _without_digits(text: str) -> str:
+    return "".join(c for c in text if not c.isdigit())
 
 
 def _where(state: DialogueState) -> str:

@@ -92,6 +92,16 @@ def test_service_types_are_canonicalised_through_synonyms(
         ("地址是北京东路88号阳光花园3栋501，下水道堵了", "北京东路88号阳光花园3栋501"),
         ("在幸福里小区5号楼", "幸福里小区5号楼"),
         ("万科新城5栋电梯坏了", "万科新城5栋"),
+        # an estate name with no place suffix, known by the building number after it
+        ("住在阳光城3栋2单元501", "阳光城3栋2单元501"),
+        ("保利香槟国际12栋", "保利香槟国际12栋"),
+        ("丰和大道1288号万达星城5栋1203", "丰和大道1288号万达星城5栋1203"),
+        ("建设路 幸福小区", "建设路 幸福小区"),
+        # places named by a number, and a station on its own
+        ("我爸在市一医院骨科住院", "市一医院"),
+        ("在第三人民医院住院", "第三人民医院"),
+        ("八一广场那边", "八一广场"),
+        ("昨晚从火车站打的车", "火车站"),
     ],
 )
 def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, address: str):
@@ -103,6 +113,7 @@ def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, a
     [
         *("我们小区停电了", "楼道灯不亮", "出租车司机绕路还骂人", "希望公园多装几个路灯"),
         *("整条街停电", "区政府门口", "我要去台湾旅游", "我们村里的路灯坏了"),
+        *("我住在3栋", "那个5栋漏水", "今天下午5栋的电梯"),
     ],
 )
 def test_places_without_a_name_are_not_addresses(extractor: EntityExtractor, text: str):

@@ -68,3 +68,35 @@ async def test_what_and_where_then_a_phone_add_up_to_one_intake_not_two(hub: Hub
     assert conv.dialogue.slot("case_no")
     assert conv.dialogue.intake == ""
     assert conv.dialogue.main_text == ""  # spent: the phone again files nothing
+
+
+async def test_an_address_passed_over_twice_leaves_it_to_the_read_back(hub: Hub):
+    """The citizen answers the address question with a phone and then a yes: asked once with an
+    example, then the read-back shows it missing and 确认 still files the case."""
+    first = await hub.say("v4", "我要投诉，出租车司机不打表多收钱")
+    assert "地址" in first.replies[-1].text
+    again = await hub.say("v4", "我手机13879105678")
+    assert "例如" in again.replies[-1].text  # the second question gives an example
+    summary = await hub.say("v4", "是的")
+    assert "地址：未提供" in summary.replies[-1].text
+    assert "电话：13879105678" in summary.replies[-1].text
+    result = await hub.say("v4", "确认")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.slot("case_no")
+
+
+async def test_a_domestic_order_without_a_time_is_not_asked_for_one(hub: Hub):
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "约个保洁" in text:
+            found = (("service_type", "保洁"), ("address", "锦绣花园3栋501"))
+            return BotAnswer("order_domestic_service", 0.9, KbDecision.NONE, entities=found)
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v5", "帮我约个保洁，锦绣花园3栋501")
+    summary = await hub.say("v5", "13812345679")
+    text = summary.replies[-1].text
+    assert "请核对登记信息" in text
+    assert "时间：未指定，服务人员会电话与您约定" in text
