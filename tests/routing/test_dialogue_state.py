@@ -100,3 +100,24 @@ async def test_a_domestic_order_without_a_time_is_not_asked_for_one(hub: Hub):
     text = summary.replies[-1].text
     assert "请核对登记信息" in text
     assert "时间：未指定，服务人员会电话与您约定" in text
+
+
+async def test_a_follow_up_to_an_unpicked_clarify_is_answered_and_names_its_question(hub: Hub):
+    """The citizen asks on instead of picking from the offer: the first offered question is
+    the topic, and the answer says which question it answers."""
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if text.startswith("身份证丢了怎么补办？"):  # the follow-up asked again with the topic
+            return BotAnswer(
+                "consult", 0.8, KbDecision.ANSWER, "到派出所补领，工本费20元。", "kb-0015",
+                kb_question="身份证丢了怎么补办？",
+            )  # fmt: skip
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    offer = await hub.say("v6", "证件的事想问问")
+    assert "您是想问以下哪个问题" in offer.replies[-1].text
+    result = await hub.say("v6", "要多少钱")
+    assert result.replies[-1].text == "关于“身份证丢了怎么补办？”：到派出所补领，工本费20元。"
+    assert result.replies[-1].kb_article_id == "kb-0015"
