@@ -24,10 +24,14 @@ _WORDS = (
     ("多钱", "多少钱"),
     ("啥子", "什么"),
 )
-_REPLACE = re.compile("|".join(re.escape(a) for a, _ in _WORDS))
+# longest first: 啥子 is one word, not 啥 + 子
+_REPLACE = re.compile("|".join(re.escape(a) for a, _ in sorted(_WORDS, key=lambda w: -len(w[0]))))
 _TO = dict(_WORDS)
 # A yes-or-no question ending in 不/没/么 (能领失业金不, 有影响没, 能报么) asks "…吗".
-_YES_NO = re.compile(r"(能|可以|要|用|有|是|会|行|需要|可).{0,12}?(?:不|没有|没|么)([？?]?)$")
+# (什么, 怎么, 这么 end in 么 without asking yes or no)
+_YES_NO = re.compile(
+    r"(能|可以|要|用|有|是|会|行|需要|可).{0,12}?(?:不|没有|没|(?<![什怎这那多])么)([？?]?)$"
+)
 
 
 def standardize(text: str) -> str:

@@ -1,0 +1,26 @@
+"""Colloquial forms rewritten to the articles' words before a query is searched."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.colloquial import standardize
+
+
+@pytest.mark.parametrize(
+    ("said", "searched"),
+    [
+        ("娃咋报名", "孩子怎么报名"),
+        ("俺想扯证", "我想领结婚证"),
+        # a yes-or-no question ending in 不/没/么 asks 吗
+        ("能领失业金不", "能领失业金吗"),
+        ("有影响没", "有影响吗"),
+        ("能报么", "能报吗"),
+        # 啥子 is one word; 什么 and 怎么 end in 么 without asking yes or no
+        ("要带啥子", "要带什么"),
+        ("头一回办护照，要带啥", "头一回办护照，要带什么"),
+        ("这个要怎么", "这个要怎么"),
+    ],
+)
+def test_colloquial_questions_read_as_the_articles_say_them(said: str, searched: str):
+    assert standardize(said) == searched
