@@ -308,16 +308,11 @@ class Router:
         if found is None or answer.intent in esc.emergency_intents:
             return answer, text
         query, remainder = found
-        if answer.intent in esc.intents and (remainder or answer.intent == "ask_human"):
-            # more than an aspect of the topic: a request, unless it is a question the topic
-            # answers (开卤菜店执照咋办 → 卖吃的是不是还得另外办证)
-            if answer.intent == "ask_human" or not _asks(text, answer):
-                return answer, text
-            if answer.decision is KbDecision.ANSWER:
-                return answer, text  # a question the knowledge base answers by itself
-            combined = await self.bot.answer(query)
-            if combined.decision is KbDecision.ANSWER:
-                return self._in_context(combined, answer), query
+        if answer.intent in esc.intents and (
+            answer.intent == "ask_human" or (remainder and not _asks(text, answer))
+        ):
+            # more than an aspect of the topic: a request, unless it is a question that the
+            # topic may answer (开卤菜店执照咋办 → 卖吃的是不是还得另外办证; 水表 → 电表呢)
             return answer, text
         if answer.intent in SMALL_TALK and not _marked(text):
             return answer, text
@@ -331,8 +326,9 @@ class Router:
             return self._in_context(combined, answer), query
         choices = combined.choices or answer.choices
         if choices:
+            # what the follow-up names (电表) first, the topic's words to break a tie
             topic = state.topic_query + remainder
-            best = max(choices, key=lambda c: overlap(topic, c))
+            best = max(choices, key=lambda c: (overlap(remainder, c), overlap(topic, c)))
             if overlap(topic, best) > 0:
                 picked = await self.bot.answer(best)
                 if picked.decision is KbDecision.ANSWER:
