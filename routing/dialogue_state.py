@@ -96,7 +96,7 @@ def remember(
     state: DialogueState, text: str, answer: BotAnswer, query: str, person_intents: frozenset[str]
 ) -> DialogueState:
     """The state after a turn: entities add up; an answer sets the topic."""
-    found = dict(answer.entities)
+    found = dict(reversed(answer.entities))  # the first of a kind: the main address
     found.setdefault("phone", phone_in(text) or "")
     state = state.with_slots(**{k: v for k, v in found.items() if k in SLOTS})
     if not state.main_intent and answer.intent in person_intents:

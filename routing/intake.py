@@ -67,6 +67,16 @@ def _confirms(text: str) -> bool:
     return bool(pieces) and all(p in _YES for p in pieces)
 
 
+def _confirms_and_urges(text: str) -> bool:
+    """A yes first, then only words that urge or agree (确认，快点派人来; 是的，麻烦尽快处理;
+    对，就这些): no correction, no new detail."""
+    pieces = [p for p in _PIECES.split(text) if p]
+    if len(pieces) < 2 or pieces[0] not in _YES or phone_in(text) or re.search(r"\d", text):
+        return False
+    rest = "".join(pieces[1:])
+    return not any(w in rest for w in (*EDIT_WORDS, "不", "没", "改", "换", "但", "还有"))
+
+
 def _only_yes_no(text: str) -> bool:
     pieces = [p for p in _PIECES.split(text) if p]
     no = {*EDIT_WORDS, "不是", "没有", "不用"}
@@ -142,11 +152,13 @@ class Intake:
         t = text.strip().strip("。.！!")
         if any(w in t for w in CANCEL_WORDS):
             return Step(_closed(state), CANCELLED)
+        if state.asking == "confirm" and (
+            _confirms(t) or _confirms_and_urges(t) or (answer.intent == "affirm" and len(t) <= 4)
+        ):
+            return await self._file(state, conv)  # filing hands the case to a person too
         if any(w in t for w in HUMAN_WORDS) or answer.intent == "ask_human":
             return self._hand_over(_closed(state), state.intake)
         if state.asking == "confirm":
-            if _confirms(t) or (answer.intent == "affirm" and len(t) <= 4):
-                return await self._file(state, conv)
             if any(w in t for w in EDIT_WORDS) or (answer.intent == "deny" and len(t) <= 4):
                 return Step(replace(state, asking="edit"), EDIT_ASK, (HUMAN_BUTTON,))
             state = _fill_any(state, t, answer)

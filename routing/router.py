@@ -273,7 +273,8 @@ class Router:
             conv = await self._keep(conv, state)
             return conv, [await self._bot_reply(conv, customer, answer)]
         kind = None if asked else self.intake.kind_for(answer, inbound.text, trusted)
-        if kind is None and not asked and state.main_text and _details_only_text(inbound.text):
+        details = _details_only_text(inbound.text) or _place_and_phone(inbound.text, answer)
+        if kind is None and not asked and state.main_text and details:
             # what and where came first (a request the bot was unsure of), the phone now:
             # the details add up to the request
             kind = self.intake.kind_for_intent(state.main_intent)
@@ -592,20 +593,31 @@ class Router:
 
 
 _FOLLOW_UP_MARKS = ("那", "还有", "另外")
+_PRICE = re.compile(r"多少钱|几块钱|怎么收费|咋收费|收费标准|价格|价钱")
 _REQUEST = re.compile(
     r"帮我|给我|替我|派(个|人|一)|安排|约(个|一)|请(个|一)|上门|过来|来(一下|看看|修)|登记"
 )
 
 
 def _asks(text: str, answer: BotAnswer) -> bool:
-    """A question, not a request phrased as one (能不能派个师傅来) or one naming a place."""
-    return is_question(text) and not (answer.entity("address") or _REQUEST.search(text))
+    """A question, not a request phrased as one (能不能派个师傅来) or one naming a place; a
+    question about the price of a service is a question (上门保洁一个钟头多少钱)."""
+    if not is_question(text):
+        return False
+    return _PRICE.search(text) is not None or not (
+        answer.entity("address") or _REQUEST.search(text)
+    )
 
 
 def _marked(text: str) -> bool:
     """Reads as a question about something (not a bare yes, no or thanks)."""
     t = text.strip().rstrip("。.！!")
     return t.startswith(_FOLLOW_UP_MARKS) or is_question(t)
+
+
+def _place_and_phone(text: str, answer: BotAnswer) -> bool:
+    """A turn giving where and a phone number (格力的挂机，雅苑小区3栋1801，电话188…)."""
+    return phone_in(text) is not None and answer.entity("address") is not None
 
 
 def _details_only_text(text: str) -> bool:

@@ -121,3 +121,41 @@ async def test_a_follow_up_to_an_unpicked_clarify_is_answered_and_names_its_ques
     result = await hub.say("v6", "要多少钱")
     assert result.replies[-1].text == "关于“身份证丢了怎么补办？”：到派出所补领，工本费20元。"
     assert result.replies[-1].kb_article_id == "kb-0015"
+
+
+async def test_a_yes_that_urges_files_the_case_even_when_read_as_asking_for_a_person(hub: Hub):
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "派人" in text:  # the parser hears a request for a person in the urging
+            return BotAnswer("ask_human", 0.8, KbDecision.NONE)
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v7", "我要投诉物业")
+    await hub.say("v7", "幸福小区3栋")
+    summary = await hub.say("v7", "13812345670")
+    assert "请核对登记信息" in summary.replies[-1].text
+    result = await hub.say("v7", "确认，快点派人来")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.slot("case_no")
+    assert (conv.state, conv.queue) == (ConversationState.QUEUED, "complaint")
+
+
+async def test_what_first_then_a_place_and_a_phone_with_other_words_start_the_intake(hub: Hub):
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "空调" in text:  # a request the parser is unsure of
+            return BotAnswer("order_domestic_service", 0.3, KbDecision.NONE)
+        if "雅苑小区" in text:
+            return BotAnswer("inform", 0.2, KbDecision.NONE, entities=(("address", "雅苑小区3栋"),))
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v8", "空调吹热风，叫个师傅来修")
+    result = await hub.say("v8", "格力的挂机，雅苑小区3栋，电话18879104567")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.intake == "domestic_service_order"
+    assert conv.dialogue.asking == "confirm"
+    assert conv.dialogue.slot("what") == "空调吹热风，叫个师傅来修"
