@@ -35,6 +35,7 @@ class DialogueState:
     topic_article: str | None = None  # the last article given as an answer
     topic_category: str | None = None
     topic_query: str = ""  # the text that article answered
+    topic_question: str = ""  # that article's own question, in the KB's standard words
     turns_since_topic: int = 0
     main_intent: str = ""  # the first intent that asked for a person or a case
     main_text: str = ""  # what the citizen said with it (the case's "what" if details follow)
@@ -57,6 +58,7 @@ class DialogueState:
             "topic_article": self.topic_article,
             "topic_category": self.topic_category,
             "topic_query": self.topic_query,
+            "topic_question": self.topic_question,
             "turns_since_topic": self.turns_since_topic,
             "main_intent": self.main_intent,
             "main_text": self.main_text,
@@ -75,6 +77,7 @@ class DialogueState:
             topic_article=d.get("topic_article"),
             topic_category=d.get("topic_category"),
             topic_query=d.get("topic_query", ""),
+            topic_question=d.get("topic_question", ""),
             turns_since_topic=d.get("turns_since_topic", 0),
             main_intent=d.get("main_intent", ""),
             main_text=d.get("main_text", ""),
@@ -107,6 +110,7 @@ def remember(
             topic_article=answer.kb_article_id,
             topic_category=answer.kb_category,
             topic_query=query,
+            topic_question=answer.kb_question,
             turns_since_topic=0,
         )
     if answer.decision is KbDecision.CLARIFY and answer.choices:
@@ -118,6 +122,7 @@ def remember(
             topic_article=None,
             topic_category=answer.kb_category,
             topic_query=answer.choices[0],
+            topic_question=answer.choices[0],
             turns_since_topic=0,
         )
     return replace(state, turns_since_topic=state.turns_since_topic + 1)

@@ -327,9 +327,17 @@ class Router:
             return self._in_context(combined, answer), query
         choices = combined.choices or answer.choices
         if choices:
-            # what the follow-up names (电表) first, the topic's words to break a tie
+            # what the follow-up names (电表) first, then the topic's words, the article's own
+            # question before the citizen's (新生儿户口 → 医保呢: 新生儿医保, not 个人账户)
             topic = state.topic_query + remainder
-            best = max(choices, key=lambda c: (overlap(remainder, c), overlap(topic, c)))
+            best = max(
+                choices,
+                key=lambda c: (
+                    overlap(remainder, c),
+                    overlap(state.topic_question, c),
+                    overlap(topic, c),
+                ),
+            )
             if overlap(topic, best) > 0:
                 picked = await self.bot.answer(best)
                 if picked.decision is KbDecision.ANSWER:
