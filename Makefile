@@ -96,6 +96,7 @@ rasa: $(RASA_STAMP)
 $(RASA_STAMP): nlu/rasa/requirements.txt nlu/rasa/constraints.txt
 	@py=$$(scripts/find-python 3.10) || { echo "error: 'make rasa' needs Python 3.10 (e.g. 'pyenv install 3.10')" >&2; exit 1; }; \
 	  [ -x $(VENV_RASA)/bin/python ] || $$py -m venv $(VENV_RASA)
+	@echo "正在安装 Rasa 3.6（首次约 150 秒、2.7 GB，pip 安静运行）…"
 	$(VENV_RASA)/bin/python -m pip install -q --upgrade "pip<24.1"
 	$(VENV_RASA)/bin/python -m pip install -q -r nlu/rasa/requirements.txt -c nlu/rasa/constraints.txt
 	SQLALCHEMY_SILENCE_UBER_WARNING=1 $(VENV_RASA)/bin/rasa --version >/dev/null

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -11,6 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hub.settings import Settings, SettingsError, load_settings
+
+# What the operator's progress bars say (stderr, on a terminal only).
+KB_EVAL_LABEL = "知识库评测"
+NLU_EVAL_LABEL = "意图评测"
+RASA_TRAINING_LABEL = "训练 Rasa 模型"
 
 
 class UserFacingError(Exception):
@@ -137,6 +143,7 @@ def _print_result(result: dict[str, object], as_json: bool) -> None:
 
 
 def _cmd_eval_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.progress import ProgressEmbedder, track
     from kb.errors import KbError
     from kb.evaluation import run_eval
 
@@ -148,6 +155,8 @@ def _cmd_eval_kb(args: argparse.Namespace, settings: Settings) -> int:
             embedder_spec=settings.kb_embedder,
             thresholds=settings.kb_thresholds,
             cache_root=settings.hub_var_dir / "kb-cache",
+            progress=functools.partial(track, desc=KB_EVAL_LABEL, unit="条"),
+            wrap_embedder=ProgressEmbedder,  # a large KB's index build shows its own bar
         )
     except (KbError, ValueError) as e:
         raise UserFacingError(str(e)) from e
@@ -156,6 +165,7 @@ def _cmd_eval_kb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.progress import stopwatch, track
     from nlu.errors import NluError
     from nlu.evaluation import run_eval
 
@@ -167,6 +177,9 @@ def _cmd_eval_nlu(args: argparse.Namespace, settings: Settings) -> int:
             nlu_data=settings.nlu_data,
             rasa_url=settings.rasa_url,
             var_dir=settings.hub_var_dir,
+            progress=functools.partial(track, desc=NLU_EVAL_LABEL, unit="条"),
+            # Without RASA_URL, backend rasa trains a model first (minutes on a new data hash).
+            on_training=functools.partial(stopwatch, RASA_TRAINING_LABEL),
         )
     except NluError as e:
         raise UserFacingError(str(e)) from e
@@ -191,10 +204,14 @@ def _cmd_eval_dialogues(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_nlu_rasa(args: argparse.Namespace, settings: Settings) -> int:
+    from hub.progress import stopwatch
     from nlu.rasa_sidecar import main as rasa_main
 
     return rasa_main(
-        settings.rasa_url or "http://127.0.0.1:5005", settings.nlu_data, settings.hub_var_dir
+        settings.rasa_url or "http://127.0.0.1:5005",
+        settings.nlu_data,
+        settings.hub_var_dir,
+        on_training=functools.partial(stopwatch, RASA_TRAINING_LABEL),
     )
 
 

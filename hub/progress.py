@@ -2,12 +2,16 @@
 
 Quiet when stderr is not a terminal (logs, CI, tests): tqdm's disable=None. The knowledge base
 shows its indexing through ProgressEmbedder, a wrapper around the embedder at the hub's call
-site, so kb/ stays free of any terminal code."""
+site, so kb/ stays free of any terminal code. A child process that reports nothing we can
+count (Rasa training) gets a stopwatch: elapsed time against the last run's duration."""
 
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -17,6 +21,11 @@ from kb.embedder import Embedder
 
 T = TypeVar("T")
 BATCH = 256  # texts embedded per step of the bar
+TICK_S = 1.0  # how often the stopwatch redraws: its unit is the second
+# The stopwatch's lines: tqdm's rate ("秒/s") says nothing for a clock, so it is left out.
+_TIMED = "{desc}: {percentage:3.0f}%|{bar}| 已用 {elapsed}，预计还需 {remaining}"
+_ELAPSED = "{desc}: 已用 {elapsed}"
+_OVERRUN = "{desc}: 已用 {elapsed}，已超出预计时间"
 
 
 def bar(total: int | None, desc: str, unit: str = "条") -> tqdm:
@@ -38,6 +47,47 @@ def track(items: Sequence[T], desc: str, unit: str = "条") -> Iterator[T]:
         for item in items:
             yield item
             b.update(1)
+
+
+@contextmanager
+def stopwatch(desc: str, estimate_s: float | None = None) -> Iterator[None]:
+    """While the body runs, a bar over wall time: with an estimate (a previous run's seconds)
+    the share done and the time left, without one the elapsed time only. For jobs with no
+    countable steps, e.g. waiting for a child process."""
+    total = max(1, round(estimate_s)) if estimate_s else None
+    with tqdm(
+        total=total,
+        desc=desc,
+        file=sys.stderr,
+        disable=None,
+        dynamic_ncols=True,
+        leave=False,
+        bar_format=_TIMED if total else _ELAPSED,
+    ) as b:
+        if b.disable:  # not a terminal: no thread, nothing printed
+            yield
+            return
+        done = threading.Event()
+        ticker = threading.Thread(target=_tick, args=(b, done), name="stopwatch", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            ticker.join()
+
+
+def _tick(b: tqdm, done: threading.Event) -> None:
+    """Redraw `b` every TICK_S with the whole seconds elapsed as its count."""
+    began = time.monotonic()
+    while not done.wait(TICK_S):
+        seconds = int(time.monotonic() - began)
+        if b.total is not None and seconds >= b.total:
+            # Past the estimate a percentage or a time left would be wrong: show the clock.
+            b.total = None
+            b.bar_format = _OVERRUN
+        b.n = seconds
+        b.refresh()
 
 
 class ProgressEmbedder:

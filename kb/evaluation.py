@@ -15,19 +15,25 @@ Latency is wall time per query, query embedding included.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from kb.articles import load_yaml
 from kb.decision import CLARIFY_CHOICES, KbDecision
-from kb.embedder import make_embedder
+from kb.embedder import Embedder, make_embedder
 from kb.queries import LabelledQuery, load_queries
 from kb.service import KnowledgeBase
 from kb.thresholds import load_profile
 
 DEFAULT_KB = Path(__file__).resolve().parent.parent / "hub" / "data" / "kb" / "articles.yaml"
 _RANKS = 10  # hits fetched per query for hit@k / MRR
+
+# Hooks for the caller's progress display (the hub's terminal bars); kb/ prints nothing itself.
+# Progress gets the queries and yields them back one by one, as it shows them done.
+Progress = Callable[[Sequence[LabelledQuery]], Iterable[LabelledQuery]]
+WrapEmbedder = Callable[[Embedder], Embedder]
 
 
 def run_eval(
@@ -37,24 +43,33 @@ def run_eval(
     embedder_spec: str,
     thresholds: Path | None = None,
     cache_root: Path | None = None,
+    progress: Progress | None = None,
+    wrap_embedder: WrapEmbedder | None = None,
 ) -> dict[str, float | int]:
     """{"n", "hit@1", "hit@3", "mrr", "abstain_precision", "abstain_recall", "p50_ms",
-    "p99_ms"} for the queries in `queries_file` against the articles in `kb_data`."""
+    "p99_ms"} for the queries in `queries_file` against the articles in `kb_data`.
+    `wrap_embedder` may wrap the embedder (to show the index build), keeping its name and dim."""
     queries = load_queries(queries_file)
     embedder = make_embedder(embedder_spec)
+    if wrap_embedder is not None:
+        embedder = wrap_embedder(embedder)
     kb = KnowledgeBase(embedder, load_profile(thresholds, embedder.name), cache_root=cache_root)
     kb.build(load_yaml(kb_data))
-    return evaluate(kb, queries)
+    return evaluate(kb, queries, progress=progress)
 
 
-def evaluate(kb: KnowledgeBase, queries: list[LabelledQuery]) -> dict[str, float | int]:
+def evaluate(
+    kb: KnowledgeBase, queries: list[LabelledQuery], *, progress: Progress | None = None
+) -> dict[str, float | int]:
+    """The figures of the module docstring; `progress` sees every query once, in order."""
     kb.query_sync("你好")  # warm-up: first-call costs (jieba, model pages) are not per query
     ranks: list[int] = []
     abstained: list[bool] = []
     latencies: list[float] = []
     answerable = out_of_kb = answered = wrong = clarified = clarify_hit = 0
     ook_abstained = ook_clarified = 0
-    for q in queries:
+    # The progress wrapper advances between queries, so its drawing is outside the latencies.
+    for q in progress(queries) if progress else queries:
         started = time.perf_counter()
         result = kb.query_sync(q.query, limit=_RANKS)
         latencies.append(time.perf_counter() - started)

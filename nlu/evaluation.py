@@ -8,9 +8,9 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -19,20 +19,31 @@ from nlu.errors import RasaUnavailable
 from nlu.parser import Entity, Parser
 from nlu.training_data import Example, load_training_data
 
+if TYPE_CHECKING:  # rasa_sidecar (aiohttp, subprocesses) is imported only for backend rasa
+    from nlu.rasa_sidecar import TrainingProgress
+
 log = logging.getLogger(__name__)
 
 EMERGENCY = "emergency_help"
 RASA_EVAL_TIMEOUT_S = 30.0  # the first parse after a model load can be slow
 
+# A hook for the caller's progress display (the hub's terminal bar); nlu/ prints nothing itself.
+# It gets the examples and yields them back one by one, as it shows them done.
+Progress = Callable[[Sequence[Example]], Iterable[Example]]
 
-async def evaluate(parser: Parser, examples: Sequence[Example]) -> dict[str, Any]:
-    """Parse every example once, in order. Returns the keys n, intent_accuracy, macro_f1,
-    entity_f1, emergency_recall (None without emergency examples), p50_ms and p99_ms."""
+
+async def evaluate(
+    parser: Parser, examples: Sequence[Example], *, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Parse every example once, in order (`progress` sees each once). Returns the keys n,
+    intent_accuracy, macro_f1, entity_f1, emergency_recall (None without emergency examples),
+    p50_ms and p99_ms."""
     gold: list[str] = []
     predicted: list[str] = []
     latencies: list[float] = []
     matched = n_pred = n_gold = 0
-    for example in examples:
+    # The progress wrapper advances between examples, so its drawing is outside the latencies.
+    for example in progress(examples) if progress else examples:
         began = time.perf_counter()
         result = await parser.parse(example.text)
         latencies.append(time.perf_counter() - began)
@@ -88,25 +99,34 @@ def run_eval(
     rasa_url: str | None,
     var_dir: Path | None = None,
     rasa_bin: Path | None = None,
+    progress: Progress | None = None,
+    on_training: TrainingProgress | None = None,
 ) -> dict[str, Any]:
     """Evaluate `test_file` with the embedded parser trained on `nlu_data`, or with the Rasa
     server at `rasa_url` (trained on the same data by `hub nlu rasa`). Without `rasa_url`,
-    a temporary Rasa sidecar is trained (model cached under var_dir) and served for the run.
+    a temporary Rasa sidecar is trained (model cached under var_dir) and served for the run;
+    `on_training` is shown while that model trains (see rasa_sidecar.ensure_model).
     Raises RasaUnavailable / RasaNotInstalled for backend rasa when no server can answer."""
     examples = load_training_data(test_file).examples
     if backend == "embedded":
         from nlu.embedded import EmbeddedParser
 
         parser = EmergencyGuardedParser(EmbeddedParser.from_file(nlu_data))
-        return asyncio.run(evaluate(parser, examples))
+        return asyncio.run(evaluate(parser, examples, progress=progress))
     if backend == "rasa":
         if rasa_url:
-            return asyncio.run(_eval_rasa(examples, rasa_url))
-        return asyncio.run(_eval_rasa_sidecar(examples, nlu_data, var_dir, rasa_bin))
+            return asyncio.run(_eval_rasa(examples, rasa_url, progress))
+        return asyncio.run(
+            _eval_rasa_sidecar(
+                examples, nlu_data, var_dir, rasa_bin, progress=progress, on_training=on_training
+            )
+        )
     raise ValueError(f"unknown backend {backend!r}")
 
 
-async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[str, Any]:
+async def _eval_rasa(
+    examples: Sequence[Example], rasa_url: str | None, progress: Progress | None = None
+) -> dict[str, Any]:
     from nlu.rasa_http import RasaHttpConfig, RasaHttpParser
 
     if not rasa_url:
@@ -117,11 +137,17 @@ async def _eval_rasa(examples: Sequence[Example], rasa_url: str | None) -> dict[
             raise RasaUnavailable(
                 f"no Rasa server answers at {rasa_url}; start one with `hub nlu rasa`"
             )
-        return await evaluate(EmergencyGuardedParser(parser), examples)
+        return await evaluate(EmergencyGuardedParser(parser), examples, progress=progress)
 
 
 async def _eval_rasa_sidecar(
-    examples: Sequence[Example], nlu_data: Path, var_dir: Path | None, rasa_bin: Path | None
+    examples: Sequence[Example],
+    nlu_data: Path,
+    var_dir: Path | None,
+    rasa_bin: Path | None,
+    *,
+    progress: Progress | None,
+    on_training: TrainingProgress | None,
 ) -> dict[str, Any]:
     from nlu.rasa_sidecar import REPO_DIR, RasaServer, SidecarConfig, ensure_model
     from primitives.net import free_port
@@ -129,9 +155,9 @@ async def _eval_rasa_sidecar(
     config = SidecarConfig(var_dir=var_dir or REPO_DIR / "var", port=free_port())
     if rasa_bin is not None:
         config = dataclasses.replace(config, rasa_bin=rasa_bin)
-    model = await ensure_model(nlu_data, config)
+    model = await ensure_model(nlu_data, config, on_training=on_training)
     async with RasaServer(model, config) as server:
-        return await _eval_rasa(examples, server.url)
+        return await _eval_rasa(examples, server.url, progress)
 
 
 def _ratio(part: int, whole: int) -> float:

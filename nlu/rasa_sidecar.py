@@ -17,6 +17,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +41,10 @@ _CHILD_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
 }
+# Entered while `rasa train` runs (minutes, its output goes to train.log), given an estimate:
+# the seconds the last model trained here took, or None. The hub passes a terminal stopwatch;
+# nlu/ itself shows nothing.
+TrainingProgress = Callable[[float | None], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +91,12 @@ def model_path(data_path: Path, config: SidecarConfig) -> Path:
     return config.models_dir / f"nlu-{model_digest(data_path, config.config)}.tar.gz"
 
 
-async def ensure_model(data_path: Path, config: SidecarConfig) -> Path:
-    """The model for `data_path`, trained now (minutes) if there is none for its hash yet.
-    Raises RasaNotInstalled without .venv-rasa, NluError if training fails."""
+async def ensure_model(
+    data_path: Path, config: SidecarConfig, *, on_training: TrainingProgress | None = None
+) -> Path:
+    """The model for `data_path`, trained now (minutes) if there is none for its hash yet,
+    inside `on_training` if given. Raises RasaNotInstalled without .venv-rasa, NluError if
+    training fails."""
     target = model_path(data_path, config)
     if target.exists():
         log.info("rasa.model_found", extra={"model": target.name})
@@ -101,8 +110,10 @@ async def ensure_model(data_path: Path, config: SidecarConfig) -> Path:
     ]  # fmt: skip
     log.info("rasa.training_started", extra={"model": target.name})
     train_log = config.rasa_dir / "train.log"
+    shown = on_training(last_training_seconds(config)) if on_training else contextlib.nullcontext()
     began = time.perf_counter()
-    code = await _run_child(argv, train_log, config)
+    with shown:
+        code = await _run_child(argv, train_log, config)
     if code != 0 or not target.exists():
         raise NluError(f"rasa train failed (exit {code}); see {train_log}")
     seconds = round(time.perf_counter() - began, 1)
@@ -113,8 +124,22 @@ async def ensure_model(data_path: Path, config: SidecarConfig) -> Path:
 
 def training_seconds(model: Path) -> float | None:
     """How long `model` took to train, if ensure_model trained it here."""
+    return _recorded_seconds(_info_path(model))
+
+
+def last_training_seconds(config: SidecarConfig) -> float | None:
+    """How long the newest model trained under `config` took: the estimate for the next one
+    (the same pipeline on data that changes little). None before the first training."""
+    infos = sorted(config.models_dir.glob("nlu-*.json"), key=lambda p: p.stat().st_mtime)
+    for info in reversed(infos):
+        if (seconds := _recorded_seconds(info)) is not None:
+            return seconds
+    return None
+
+
+def _recorded_seconds(info: Path) -> float | None:
     try:
-        return float(json.loads(_info_path(model).read_text())["train_seconds"])
+        return float(json.loads(info.read_text())["train_seconds"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -202,32 +227,44 @@ class RasaServer:
                 await asyncio.sleep(0.5)
 
 
-def main(rasa_url: str, data_path: Path, var_dir: Path) -> int:
-    """`hub nlu rasa`: train a model for `data_path` if needed, then serve it at `rasa_url`
-    until SIGINT or SIGTERM. Returns the process exit code (2: not installed or failed)."""
+def main(
+    rasa_url: str, data_path: Path, var_dir: Path, *, on_training: TrainingProgress | None = None
+) -> int:
+    """`hub nlu rasa`: train a model for `data_path` if needed (inside `on_training`), then
+    serve it at `rasa_url` until SIGINT or SIGTERM. Returns the process exit code (2: not
+    installed or failed)."""
     parts = urlsplit(rasa_url)
     config = SidecarConfig(
         var_dir=Path(var_dir), host=parts.hostname or "127.0.0.1", port=parts.port or 5005
     )
     try:
-        return asyncio.run(_serve_until_signalled(Path(data_path), config))
+        return asyncio.run(_serve_until_signalled(Path(data_path), config, on_training))
     except NluError as e:
         log.error("rasa.sidecar_failed", extra={"error": str(e)})
         return 2
 
 
-async def _serve_until_signalled(data_path: Path, config: SidecarConfig) -> int:
+async def _serve_until_signalled(
+    data_path: Path, config: SidecarConfig, on_training: TrainingProgress | None
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    return await serve(data_path, config, stop)
+    return await serve(data_path, config, stop, on_training=on_training)
 
 
-async def serve(data_path: Path, config: SidecarConfig, stop: asyncio.Event) -> int:
-    """Train if needed, then serve until `stop` is set (0) or the server dies (1). The
-    child is stopped on every way out. Raises NluError if training or start-up fails."""
-    training = asyncio.create_task(ensure_model(data_path, config))
+async def serve(
+    data_path: Path,
+    config: SidecarConfig,
+    stop: asyncio.Event,
+    *,
+    on_training: TrainingProgress | None = None,
+) -> int:
+    """Train if needed (inside `on_training`), then serve until `stop` is set (0) or the
+    server dies (1). The child is stopped on every way out. Raises NluError if training or
+    start-up fails."""
+    training = asyncio.create_task(ensure_model(data_path, config, on_training=on_training))
     if not await _finishes_first(training, stop):
         return 0
     server = RasaServer(training.result(), config)
