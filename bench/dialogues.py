@@ -30,7 +30,9 @@ SETS = (
     ("heldout3.yml", "held-out 3 (tuned on since: dev)"),
     ("heldout4.yml", "held-out 4 (looked at since: dev)"),
     ("heldout5.yml", "held-out 5 (looked at since: dev)"),
-    ("heldout6.yml", "held-out 6 (one change informed by its first run)"),
+    ("heldout6.yml", "held-out 6 (looked at since: dev)"),
+    ("heldout7.yml", "held-out 7 (looked at since: dev)"),
+    ("heldout8.yml", "held-out 8 (looked at since: dev)"),
 )
 
 

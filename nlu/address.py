@@ -52,6 +52,11 @@ _NUMBERED_PLACE = re.compile(
     r"(?:[市省区县]|第)[一二三四五六七八九十]{1,2}(?:人民|中心|附属)?(?:医院|中学|小学|中(?![心国午]))"
     r"|(?<![一二三四五六七八九十\d])[一二三四五六七八九十]{2}(?:广场|大道|大街|路|公园)"
 )
+# District, then road is how an address is written (青云谱区洪都中大道, 新建区长堎大道): the
+# characters between them name the road even where the word segmenter splits them oddly.
+_ROAD_AFTER_DISTRICT = re.compile(
+    r"(?<=[区县])(?![这那哪一每整各])[\u4e00-\u9fff]{2,5}?(?:大道|大街|路|街)(?![道口])"
+)
 # A station is a place on its own (从火车站到…): one per city, or named by the city.
 _STATIONS = frozenset({"火车站", "高铁站", "汽车站"})
 _NUM = r"(?:\d+|[一二三四五六七八九十百]+)"
@@ -80,6 +85,11 @@ def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
             # road + number + estate + building + room is one address, not two
             begin = spans.pop()[0]
         spans.append((begin, stop))
+    for m in _ROAD_AFTER_DISTRICT.finditer(text):
+        if not any(s < m.end() and m.start() < e for s, e in spans):
+            stop = _AFTER.match(text, m.end()).end()
+            spans.append((m.start(), stop))
+    spans.sort()
     for m in _NUMBERED_PLACE.finditer(text):
         inside = [(s, e) for s, e in spans if m.start() <= s and e <= m.end()]  # 人民医院
         spans = [x for x in spans if x not in inside]

@@ -141,7 +141,9 @@ def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
 
 
 _QUESTION = re.compile(
-    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|几[个天年月号点岁]|能不能|可不可以|要不要|是不是|有没有|"
+    # (好几个, 十几天, 这几天 count, they do not ask)
+    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|(?<![好十这那前])几[个天年月号点岁]|能不能|可不可以|要不要|"
+    r"是不是|有没有|"
     r"[不没么嘛][？?]?$"
 )
 

@@ -37,10 +37,6 @@ KIND_NAMES = {
     "domestic_service_order": "家政服务预约",
     "todo": "预约回电",
 }
-# a question of its own, not a detail (asked_something_else)
-_QUESTION = re.compile(
-    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|几|能不能|可不可以|要不要|是不是|有没有|不$"
-)
 # what a time for a visit looks like; anything else is asked again
 _TIME = re.compile(
     r"\d|[一二三四五六七八九十两]+[点号日]|[今明后]天|大后天|周|星期|礼拜|月|号|上午|下午|晚上|早上|中午|"
@@ -156,7 +152,9 @@ class Intake:
             _confirms(t) or _confirms_and_urges(t) or (answer.intent == "affirm" and len(t) <= 4)
         ):
             return await self._file(state, conv)  # filing hands the case to a person too
-        if any(w in t for w in HUMAN_WORDS) or answer.intent == "ask_human":
+        gives_detail = phone_in(t) or answer.entity("address")
+        if any(w in t for w in HUMAN_WORDS) or (answer.intent == "ask_human" and not gives_detail):
+            # (a reply carrying the asked detail is a reply, whatever intent the parser hears)
             return self._hand_over(_closed(state), state.intake)
         if state.asking == "confirm":
             if any(w in t for w in EDIT_WORDS) or (answer.intent == "deny" and len(t) <= 4):

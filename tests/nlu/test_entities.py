@@ -102,6 +102,9 @@ def test_service_types_are_canonicalised_through_synonyms(
         ("在第三人民医院住院", "第三人民医院"),
         ("八一广场那边", "八一广场"),
         ("昨晚从火车站打的车", "火车站"),
+        # district, then road: the characters between them name the road
+        ("青云谱区洪都中大道那个广场", "洪都中大道"),
+        ("新建区长堎大道公交站边上", "长堎大道"),
     ],
 )
 def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, address: str):
@@ -113,7 +116,7 @@ def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, a
     [
         *("我们小区停电了", "楼道灯不亮", "出租车司机绕路还骂人", "希望公园多装几个路灯"),
         *("整条街停电", "区政府门口", "我要去台湾旅游", "我们村里的路灯坏了"),
-        *("我住在3栋", "那个5栋漏水", "今天下午5栋的电梯"),
+        *("我住在3栋", "那个5栋漏水", "今天下午5栋的电梯", "青山湖区那条路"),
     ],
 )
 def test_places_without_a_name_are_not_addresses(extractor: EntityExtractor, text: str):

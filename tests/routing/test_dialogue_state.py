@@ -159,3 +159,29 @@ async def test_what_first_then_a_place_and_a_phone_with_other_words_start_the_in
     assert conv.dialogue.intake == "domestic_service_order"
     assert conv.dialogue.asking == "confirm"
     assert conv.dialogue.slot("what") == "空调吹热风，叫个师傅来修"
+
+
+async def test_a_detail_given_while_the_parser_hears_a_person_asked_for_stays_in_the_intake(
+    hub: Hub,
+):
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "加油站" in text:
+            found = (("address", "迎宾大道加油站"), ("phone", "15007912468"))
+            return BotAnswer("ask_human", 0.2, KbDecision.NONE, entities=found)
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v9", "我要投诉物业")
+    result = await hub.say("v9", "就在迎宾大道加油站旁边，我电话15007912468")
+    assert "请核对登记信息" in result.replies[-1].text
+    assert result.state is ConversationState.BOT
+
+
+def test_counting_words_do_not_make_a_question():
+    from routing.dialogue_state import is_question
+
+    assert not is_question("好几个骑电动车的差点翻进去")
+    assert not is_question("这几天一直停水")
+    assert is_question("要几天能办好")
