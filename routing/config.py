@@ -73,6 +73,8 @@ class IntakePolicy:
     # case type -> slots never asked for: kept when the citizen gives them, and the read-back
     # says what happens without them (a visit time is agreed by phone)
     optional: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # a repair of something in the citizen's own home (空调, 冰箱) is a domestic-service order
+    household_repair: tuple[str, ...] = ()
     queues: dict[str, str] = field(default_factory=dict)  # case type -> queue after filing
     categories: tuple[IntakeRule, ...] = ()  # first match wins
     fallback_category: dict[str, str] = field(default_factory=dict)  # case type -> code
@@ -144,6 +146,7 @@ def _intake(path: Path) -> IntakePolicy:
         callback_words=tuple(data.get("callback_words") or ()),
         ask={k: tuple(v) for k, v in (data.get("ask") or {}).items()},
         optional={k: tuple(v) for k, v in (data.get("optional") or {}).items()},
+        household_repair=tuple(data.get("household_repair") or ()),
         queues=dict(data.get("queues") or {}),
         categories=rules,
         fallback_category={k: str(v) for k, v in (data.get("fallback_category") or {}).items()},

@@ -102,7 +102,11 @@ def remember(
     found = dict(reversed(answer.entities))  # the first of a kind: the main address
     found.setdefault("phone", phone_in(text) or "")
     state = state.with_slots(**{k: v for k, v in found.items() if k in SLOTS})
-    if not state.main_intent and answer.intent in person_intents:
+    if answer.intent in person_intents and (
+        not state.main_intent or (is_question(state.main_text) and not is_question(text))
+    ):
+        # the first request; one made after a question about the service replaces it
+        # (空调上门修检测费咋收 → 那帮我下个单，格力挂机不制冷了)
         state = replace(state, main_intent=answer.intent, main_text=text.strip())
     if answer.decision is KbDecision.ANSWER and answer.kb_article_id:
         return replace(
@@ -138,6 +142,16 @@ def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
         return None
     remainder = _ASPECT.sub("", t)
     return f"{state.topic_query} {t}", remainder
+
+
+def in_topic_question(state: DialogueState, text: str) -> bool:
+    """A question, longer than a follow-up, asked while a topic is live."""
+    return (
+        bool(state.topic_query)
+        and state.turns_since_topic < TOPIC_TURNS
+        and not phone_in(text)
+        and is_question(text)
+    )
 
 
 _QUESTION = re.compile(

@@ -52,8 +52,10 @@ MISSING = {
     "phone": "未提供",
 }
 _PIECES = re.compile(r"[\s，,。.！!～~、]+")
+# regional yes-words too: 对头, 要得 (西南), 中 (河南), 是滴, 妥
 _YES = frozenset(
     {*CONFIRM_WORDS, "没错", "嗯", "嗯嗯", "行", "好", "是", "对对", "对呀", "是啊", "好嘞"}
+    | {"对头", "要得", "中", "是滴", "对滴", "妥", "妥了", "OK", "ok", "好滴", "没毛病"}
 )
 
 
@@ -136,6 +138,8 @@ class Intake:
         return is_question(t)
 
     def start(self, state: DialogueState, kind: str, text: str) -> Step:
+        if kind == "repair" and any(w in text for w in self._policy.household_repair):
+            kind = "domestic_service_order"
         # main_text is spent: a later bare phone number never starts a second intake of it
         state = replace(state, intake=kind, asking="", notes=(text,), main_text="")
         state = state.with_slots(what=text)

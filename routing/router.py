@@ -36,6 +36,7 @@ from routing.dialogue_state import (
     DialogueState,
     aspect_only,
     follow_up_of,
+    in_topic_question,
     is_question,
     overlap,
     phone_in,
@@ -273,7 +274,11 @@ class Router:
             conv = await self._keep(conv, state)
             return conv, [await self._bot_reply(conv, customer, answer)]
         kind = None if asked else self.intake.kind_for(answer, inbound.text, trusted)
-        details = _details_only_text(inbound.text) or _place_and_phone(inbound.text, answer)
+        details = (
+            _details_only_text(inbound.text)
+            or _place_and_phone(inbound.text, answer)
+            or (phone_in(inbound.text) is not None and state.slot("address") is not None)
+        )
         if kind is None and not asked and state.main_text and details:
             # what and where came first (a request the bot was unsure of), the phone now:
             # the details add up to the request
@@ -306,7 +311,16 @@ class Router:
         answer = _details_only(await self.bot.answer(text), text, self.config)
         found = follow_up_of(state, text)
         esc = self.config.escalation
-        if found is None or answer.intent in esc.emergency_intents:
+        if answer.intent in esc.emergency_intents:
+            return answer, text
+        if found is None:
+            if answer.decision is KbDecision.NONE and in_topic_question(state, text):
+                # a longer question that nothing answers by itself may still be about the
+                # topic (拿到新卡以后还要弄啥不，直接就能去医院刷吗): only a sure answer counts
+                query = f"{state.topic_query} {text}"
+                combined = await self.bot.answer(query)
+                if combined.decision is KbDecision.ANSWER:
+                    return self._in_context(combined, answer), query
             return answer, text
         query, remainder = found
         if answer.intent in esc.intents and (
@@ -601,7 +615,7 @@ class Router:
 
 
 _FOLLOW_UP_MARKS = ("那", "还有", "另外")
-_PRICE = re.compile(r"多少钱|几块钱|怎么收费|咋收费|收费标准|价格|价钱")
+_PRICE = re.compile(r"多少钱|几块钱|(怎么|咋|如何)收|收费|价格|价钱|费用?(是)?多少")
 _REQUEST = re.compile(
     r"帮我|给我|替我|派(个|人|一)|安排|约(个|一)|请(个|一)|上门|过来|来(一下|看看|修)|登记"
 )

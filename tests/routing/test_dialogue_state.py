@@ -185,3 +185,27 @@ def test_counting_words_do_not_make_a_question():
     assert not is_question("好几个骑电动车的差点翻进去")
     assert not is_question("这几天一直停水")
     assert is_question("要几天能办好")
+
+
+def test_regional_yes_words_confirm():
+    from routing.intake import _confirms, _confirms_and_urges
+
+    assert all(_confirms(w) for w in ("对头", "要得", "中"))
+    assert _confirms_and_urges("对头，就是那里")
+    assert not _confirms_and_urges("对头，但是电话不对")
+
+
+async def test_a_repair_of_a_household_appliance_is_a_domestic_service_order(hub: Hub):
+    real = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "空调" in text:
+            found = (("address", "财大小区8栋402"), ("phone", "13879156789"))
+            return BotAnswer("report_repair", 0.9, KbDecision.NONE, entities=found)
+        return await real(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    result = await hub.say("v10", "空调不制冷了，财大小区8栋402，电话13879156789")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.intake == "domestic_service_order"
+    assert "类型：家政服务预约" in result.replies[-1].text
