@@ -184,14 +184,16 @@ class EmergencyGuardedParser:
         return probe() if callable(probe) else {"backend": type(self._inner).__name__}
 
 
-# A situation word right after a negation is its absence (没漏气, 没有着火, 不是晕倒).
-_NEGATION = re.compile(r"(没有|没|不是|并非|无|未|不)$")
+# A situation word right after a negation is its absence (没漏气, 没有着火, 不是晕倒), also
+# with a verb of noticing between them (没闻到煤气味, 没看到冒烟).
+_NEGATION = re.compile(r"(没有|没|不是|并非|无|未|不)(闻到|看到|看见|见到|发现|听到|感觉到|觉得)?$")
+_NEGATION_REACH = 5  # characters before a situation word where its negation may stand
 
 
 def _situation_in(clause: str) -> bool:
     """A lexicon situation in the clause that is not negated just before it."""
     return any(
-        not _NEGATION.search(clause[max(0, m.start() - 2) : m.start()])
+        not _NEGATION.search(clause[max(0, m.start() - _NEGATION_REACH) : m.start()])
         for m in _LEXICON.finditer(clause)
     )
 
@@ -199,7 +201,7 @@ def _situation_in(clause: str) -> bool:
 def _denied(clauses: list[str]) -> bool:
     """A situation named only to say it is not there."""
     return any(
-        _NEGATION.search(c[max(0, m.start() - 2) : m.start()])
+        _NEGATION.search(c[max(0, m.start() - _NEGATION_REACH) : m.start()])
         for c in clauses
         for m in _LEXICON.finditer(c)
     )

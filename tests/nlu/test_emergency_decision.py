@@ -31,7 +31,10 @@ class DownParser:
 
 @pytest.mark.parametrize(
     "text",
-    ["救命", "着火了", "我妈摔倒了起不来", "老人晕倒了", "喘不上气", "有人掉河里了", "SOS"],
+    [
+        *("救命", "着火了", "我妈摔倒了起不来", "老人晕倒了", "喘不上气", "有人掉河里了", "SOS"),
+        "刚进门就闻到好大的煤气味",
+    ],
 )
 def test_the_lexicon_fires_on_short_present_emergencies_whatever_the_model_says(text: str):
     assert DECISION.decide(text, 0.0).emergency
@@ -49,6 +52,8 @@ def test_the_lexicon_fires_on_short_present_emergencies_whatever_the_model_says(
         ("电视剧里那个着火的场景", "framed:reported"),
         ("身份证被偷了，去哪里补办", "framed:administrative"),
         ("燃气灶打不着火了", "low"),
+        # a negation with a verb of noticing between it and the situation
+        ("家里没闻到煤气味，灶台那根软管多久换一次", "framed:negated"),
     ],
 )
 def test_framed_sentences_are_not_emergencies_even_with_a_confident_model(text: str, reason: str):
