@@ -28,7 +28,9 @@ _ELAPSED = "{desc}: 已用 {elapsed}"
 _OVERRUN = "{desc}: 已用 {elapsed}，已超出预计时间"
 
 
-def bar(total: int | None, desc: str, unit: str = "条") -> tqdm:
+def bar(
+    total: int | None, desc: str, unit: str = "条", bar_format: str | None = None
+) -> tqdm:
     """A bar on stderr with rate and remaining time; disabled when stderr is no TTY."""
     return tqdm(
         total=total,
@@ -38,6 +40,7 @@ def bar(total: int | None, desc: str, unit: str = "条") -> tqdm:
         disable=None,
         dynamic_ncols=True,
         leave=False,
+        bar_format=bar_format,
     )
 
 
@@ -55,15 +58,7 @@ def stopwatch(desc: str, estimate_s: float | None = None) -> Iterator[None]:
     the share done and the time left, without one the elapsed time only. For jobs with no
     countable steps, e.g. waiting for a child process."""
     total = max(1, round(estimate_s)) if estimate_s else None
-    with tqdm(
-        total=total,
-        desc=desc,
-        file=sys.stderr,
-        disable=None,
-        dynamic_ncols=True,
-        leave=False,
-        bar_format=_TIMED if total else _ELAPSED,
-    ) as b:
+    with bar(total, desc, "秒", _TIMED if total else _ELAPSED) as b:
         if b.disable:  # not a terminal: no thread, nothing printed
             yield
             return

@@ -3,7 +3,7 @@ in order, the index is built with the caller's embedder wrapper, and the figures
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +15,7 @@ from kb.embedder import DEFAULT_EMBEDDER, Embedder
 from kb.evaluation import evaluate, run_eval
 from kb.queries import LabelledQuery
 from kb.service import KnowledgeBase
+from tests.fakes.progress import Counting
 from tests.kb.conftest import ARTICLES
 
 T = TypeVar("T")
@@ -24,23 +25,6 @@ QUERIES = [
     LabelledQuery("明天会下雨吗", None),
 ]
 TIMINGS = {"p50_ms", "p99_ms"}  # wall time: differs from run to run
-
-
-class Counting:
-    """A progress hook that records what went through it."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.seen: list[object] = []
-
-    def __call__(self, items: Sequence[T]) -> Iterator[T]:
-        self.calls += 1
-        return self._each(items)
-
-    def _each(self, items: Sequence[T]) -> Iterator[T]:
-        for item in items:
-            self.seen.append(item)
-            yield item
 
 
 class Wrapped:

@@ -4,7 +4,7 @@ last training's duration as its estimate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -14,6 +14,7 @@ import pytest
 from nlu.evaluation import evaluate, run_eval
 from nlu.rasa_sidecar import ensure_model, last_training_seconds, training_seconds
 from nlu.training_data import Example, load_training_data
+from tests.fakes.progress import Counting
 from tests.nlu.conftest import SPLIT
 from tests.nlu.test_evaluation import TableParser
 from tests.nlu.test_rasa_sidecar import fake_config
@@ -21,23 +22,6 @@ from tests.nlu.test_rasa_sidecar import fake_config
 T = TypeVar("T")
 TINY = SPLIT / "tiny.yml"
 TIMINGS = {"p50_ms", "p99_ms"}  # wall time: differs from run to run
-
-
-class Counting:
-    """A progress hook that records what went through it."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.seen: list[object] = []
-
-    def __call__(self, items: Sequence[T]) -> Iterator[T]:
-        self.calls += 1
-        return self._each(items)
-
-    def _each(self, items: Sequence[T]) -> Iterator[T]:
-        for item in items:
-            self.seen.append(item)
-            yield item
 
 
 class Watch:

@@ -9,6 +9,17 @@ from routing.conversation_model import ConversationState, Priority
 from tests.routing.conftest import Hub, make_hub
 
 
+def answer_when(hub: Hub, word: str, made: BotAnswer) -> None:
+    """The bot gives `made` for any text containing `word` (a parser's reading the test
+    controls), and its usual answer otherwise."""
+    usual = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        return made if word in text else await usual(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+
+
 async def test_the_intake_state_survives_a_restart_and_files_the_case(hub: Hub, db: Database):
     await hub.say("v1", "我要投诉物业")
     result = await hub.say("v1", "13812345678")
@@ -47,16 +58,9 @@ async def test_a_phone_number_while_queued_does_not_upgrade_the_queue(hub: Hub):
 async def test_what_and_where_then_a_phone_add_up_to_one_intake_not_two(hub: Hub):
     """An unsure complaint, then the phone: the intake starts with the first turn's words; a
     phone number sent again after the case is filed starts nothing new."""
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if "烧烤" in text:  # a complaint the parser is unsure of (below intent_confidence)
-            return BotAnswer(
-                "complaint", 0.3, KbDecision.NONE, entities=(("address", "和平路56号"),)
-            )
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    # a complaint the parser is unsure of (below intent_confidence)
+    unsure = BotAnswer("complaint", 0.3, KbDecision.NONE, entities=(("address", "和平路56号"),))
+    answer_when(hub, "烧烤", unsure)
     await hub.say("v3", "楼下烧烤店油烟直接灌进我家，和平路56号")
     result = await hub.say("v3", "13912345670")
     conv = await hub.stack.router.book.get(result.conversation_id)
@@ -86,15 +90,16 @@ async def test_an_address_passed_over_twice_leaves_it_to_the_read_back(hub: Hub)
 
 
 async def test_a_domestic_order_without_a_time_is_not_asked_for_one(hub: Hub):
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if "约个保洁" in text:
-            found = (("service_type", "保洁"), ("address", "锦绣花园3栋501"))
-            return BotAnswer("order_domestic_service", 0.9, KbDecision.NONE, entities=found)
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answer_when(
+        hub,
+        "约个保洁",
+        BotAnswer(
+            "order_domestic_service",
+            0.9,
+            KbDecision.NONE,
+            entities=(("service_type", "保洁"), ("address", "锦绣花园3栋501")),
+        ),
+    )
     await hub.say("v5", "帮我约个保洁，锦绣花园3栋501")
     summary = await hub.say("v5", "13812345679")
     text = summary.replies[-1].text
@@ -105,17 +110,11 @@ async def test_a_domestic_order_without_a_time_is_not_asked_for_one(hub: Hub):
 async def test_a_follow_up_to_an_unpicked_clarify_is_answered_and_names_its_question(hub: Hub):
     """The citizen asks on instead of picking from the offer: the first offered question is
     the topic, and the answer says which question it answers."""
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if text.startswith("身份证丢了怎么补办？"):  # the follow-up asked again with the topic
-            return BotAnswer(
-                "consult", 0.8, KbDecision.ANSWER, "到派出所补领，工本费20元。", "kb-0015",
-                kb_question="身份证丢了怎么补办？",
-            )  # fmt: skip
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answered = BotAnswer(
+        "consult", 0.8, KbDecision.ANSWER, "到派出所补领，工本费20元。", "kb-0015",
+        kb_question="身份证丢了怎么补办？",
+    )  # fmt: skip
+    answer_when(hub, "身份证丢了怎么补办？ ", answered)  # the follow-up asked with the topic
     offer = await hub.say("v6", "证件的事想问问")
     assert "您是想问以下哪个问题" in offer.replies[-1].text
     result = await hub.say("v6", "要多少钱")
@@ -124,14 +123,9 @@ async def test_a_follow_up_to_an_unpicked_clarify_is_answered_and_names_its_ques
 
 
 async def test_a_yes_that_urges_files_the_case_even_when_read_as_asking_for_a_person(hub: Hub):
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if "派人" in text:  # the parser hears a request for a person in the urging
-            return BotAnswer("ask_human", 0.8, KbDecision.NONE)
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answer_when(
+        hub, "派人", BotAnswer("ask_human", 0.8, KbDecision.NONE)
+    )  # the parser hears a request for a person in the urging
     await hub.say("v7", "我要投诉物业")
     await hub.say("v7", "幸福小区3栋")
     summary = await hub.say("v7", "13812345670")
@@ -143,16 +137,14 @@ async def test_a_yes_that_urges_files_the_case_even_when_read_as_asking_for_a_pe
 
 
 async def test_what_first_then_a_place_and_a_phone_with_other_words_start_the_intake(hub: Hub):
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if "空调" in text:  # a request the parser is unsure of
-            return BotAnswer("order_domestic_service", 0.3, KbDecision.NONE)
-        if "雅苑小区" in text:
-            return BotAnswer("inform", 0.2, KbDecision.NONE, entities=(("address", "雅苑小区3栋"),))
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answer_when(
+        hub, "空调", BotAnswer("order_domestic_service", 0.3, KbDecision.NONE)
+    )  # a request the parser is unsure of
+    answer_when(
+        hub,
+        "雅苑小区",
+        BotAnswer("inform", 0.2, KbDecision.NONE, entities=(("address", "雅苑小区3栋"),)),
+    )
     await hub.say("v8", "空调吹热风，叫个师傅来修")
     result = await hub.say("v8", "格力的挂机，雅苑小区3栋，电话18879104567")
     conv = await hub.stack.router.book.get(result.conversation_id)
@@ -164,15 +156,16 @@ async def test_what_first_then_a_place_and_a_phone_with_other_words_start_the_in
 async def test_a_detail_given_while_the_parser_hears_a_person_asked_for_stays_in_the_intake(
     hub: Hub,
 ):
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if "加油站" in text:
-            found = (("address", "迎宾大道加油站"), ("phone", "15007912468"))
-            return BotAnswer("ask_human", 0.2, KbDecision.NONE, entities=found)
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answer_when(
+        hub,
+        "加油站",
+        BotAnswer(
+            "ask_human",
+            0.2,
+            KbDecision.NONE,
+            entities=(("address", "迎宾大道加油站"), ("phone", "15007912468")),
+        ),
+    )
     await hub.say("v9", "我要投诉物业")
     result = await hub.say("v9", "就在迎宾大道加油站旁边，我电话15007912468")
     assert "请核对登记信息" in result.replies[-1].text
@@ -196,15 +189,16 @@ def test_regional_yes_words_confirm():
 
 
 async def test_a_repair_of_a_household_appliance_is_a_domestic_service_order(hub: Hub):
-    real = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:
-        if "空调" in text:
-            found = (("address", "财大小区8栋402"), ("phone", "13879156789"))
-            return BotAnswer("report_repair", 0.9, KbDecision.NONE, entities=found)
-        return await real(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answer_when(
+        hub,
+        "空调",
+        BotAnswer(
+            "report_repair",
+            0.9,
+            KbDecision.NONE,
+            entities=(("address", "财大小区8栋402"), ("phone", "13879156789")),
+        ),
+    )
     result = await hub.say("v10", "空调不制冷了，财大小区8栋402，电话13879156789")
     conv = await hub.stack.router.book.get(result.conversation_id)
     assert conv.dialogue.intake == "domestic_service_order"
