@@ -141,7 +141,7 @@ class Intake:
         if kind == "repair" and any(w in text for w in self._policy.household_repair):
             kind = "domestic_service_order"
         # main_text is spent: a later bare phone number never starts a second intake of it
-        state = replace(state, intake=kind, asking="", notes=(text,), main_text="")
+        state = replace(state, intake=kind, asking="", notes=(text,), main_text="", asked=())
         state = state.with_slots(what=text)
         return self._next(state)
 

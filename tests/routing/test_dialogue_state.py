@@ -203,3 +203,15 @@ async def test_a_repair_of_a_household_appliance_is_a_domestic_service_order(hub
     conv = await hub.stack.router.book.get(result.conversation_id)
     assert conv.dialogue.intake == "domestic_service_order"
     assert "类型：家政服务预约" in result.replies[-1].text
+
+
+def test_a_new_intake_forgets_the_questions_passed_over_in_the_last():
+    from routing.config import IntakePolicy
+    from routing.dialogue_state import DialogueState
+    from routing.intake import Intake
+
+    policy = IntakePolicy(ask={"complaint": ("address", "phone")})
+    intake = Intake(None, policy, lambda: None)  # type: ignore[arg-type]
+    after_last = DialogueState(asked=("address", "address"))
+    step = intake.start(after_last, "complaint", "我还要投诉超市")
+    assert step.state.asking == "address"
