@@ -54,8 +54,10 @@ _NUMBERED_PLACE = re.compile(
 )
 # District, then road is how an address is written (青云谱区洪都中大道, 新建区长堎大道): the
 # characters between them name the road even where the word segmenter splits them oddly.
+# (a name has no pronoun, particle or locative in it: 社区门口那条路 names no road)
 _ROAD_AFTER_DISTRICT = re.compile(
-    r"(?<=[区县])(?![这那哪一每整各])[\u4e00-\u9fff]{2,5}?(?:大道|大街|路|街)(?![道口])"
+    r"(?<=[区县])(?![一每整各])(?:(?![这那哪的条个在了是有从往向边旁口里上下前后])[\u4e00-\u9fff]){2,5}?"
+    r"(?:大道|大街|路|街)(?![道口])"
 )
 # A station is a place on its own (从火车站到…): one per city, or named by the city.
 _STATIONS = frozenset({"火车站", "高铁站", "汽车站"})

@@ -117,6 +117,7 @@ def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, a
         *("我们小区停电了", "楼道灯不亮", "出租车司机绕路还骂人", "希望公园多装几个路灯"),
         *("整条街停电", "区政府门口", "我要去台湾旅游", "我们村里的路灯坏了"),
         *("我住在3栋", "那个5栋漏水", "今天下午5栋的电梯", "青山湖区那条路"),
+        "我们社区门口那条路坏了",
     ],
 )
 def test_places_without_a_name_are_not_addresses(extractor: EntityExtractor, text: str):
