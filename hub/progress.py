@@ -28,9 +28,7 @@ _ELAPSED = "{desc}: 已用 {elapsed}"
 _OVERRUN = "{desc}: 已用 {elapsed}，已超出预计时间"
 
 
-def bar(
-    total: int | None, desc: str, unit: str = "条", bar_format: str | None = None
-) -> tqdm:
+def bar(total: int | None, desc: str, unit: str = "条", bar_format: str | None = None) -> tqdm:
     """A bar on stderr with rate and remaining time; disabled when stderr is no TTY."""
     return tqdm(
         total=total,
