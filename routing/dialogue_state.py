@@ -136,7 +136,7 @@ def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
     """(the query rewritten with the topic, what the text adds beyond aspect words) when text
     reads as a short follow-up to the last answer; None otherwise."""
     t = text.strip()
-    if not state.topic_query or state.turns_since_topic >= TOPIC_TURNS:
+    if not _topic_live(state):
         return None
     if len(t) > FOLLOW_UP_MAX_CHARS or phone_in(t):
         return None
@@ -146,12 +146,12 @@ def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
 
 def in_topic_question(state: DialogueState, text: str) -> bool:
     """A question, longer than a follow-up, asked while a topic is live."""
-    return (
-        bool(state.topic_query)
-        and state.turns_since_topic < TOPIC_TURNS
-        and not phone_in(text)
-        and is_question(text)
-    )
+    return _topic_live(state) and not phone_in(text) and is_question(text)
+
+
+def _topic_live(state: DialogueState) -> bool:
+    """A topic answered (or guessed) at most TOPIC_TURNS turns back."""
+    return bool(state.topic_query) and state.turns_since_topic < TOPIC_TURNS
 
 
 _QUESTION = re.compile(

@@ -250,9 +250,9 @@ class AriClient:
         beep: bool = False,
         max_duration_seconds: int = 0,
     ) -> LiveRecording:
-        params = _record_params(name, format, if_exists, beep, max_duration_seconds)
-        data = await self._call("POST", ("bridges", bridge_id, "record"), params)
-        return _parsed(parse_recording, data)
+        return await self._record(
+            "bridges", bridge_id, name, format, if_exists, beep, max_duration_seconds
+        )
 
     async def record_channel(
         self,
@@ -264,8 +264,23 @@ class AriClient:
         beep: bool = False,
         max_duration_seconds: int = 0,
     ) -> LiveRecording:
+        return await self._record(
+            "channels", channel_id, name, format, if_exists, beep, max_duration_seconds
+        )
+
+    async def _record(
+        self,
+        resource: Literal["bridges", "channels"],
+        resource_id: str,
+        name: str,
+        format: str,
+        if_exists: IfExists,
+        beep: bool,
+        max_duration_seconds: int,
+    ) -> LiveRecording:
+        """POST /{bridges|channels}/{id}/record: the two endpoints take the same parameters."""
         params = _record_params(name, format, if_exists, beep, max_duration_seconds)
-        data = await self._call("POST", ("channels", channel_id, "record"), params)
+        data = await self._call("POST", (resource, resource_id, "record"), params)
         return _parsed(parse_recording, data)
 
     async def stop_recording(self, name: str) -> None:
