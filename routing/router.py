@@ -274,6 +274,16 @@ class Router:
             conv = await self._keep(conv, state)
             return conv, [await self._bot_reply(conv, customer, answer)]
         kind = None if asked else self.intake.kind_for(answer, inbound.text, trusted)
+        # a request the parser is unsure of that names where (帮我下个单，格力挂机，西湖区
+        # 朝阳路66号…): no article fits, so take it in; the read-back shows its type and the
+        # citizen can still say 取消
+        unsure_with_place = (
+            answer.decision is KbDecision.NONE
+            and answer.entity("address")
+            and not esc.tags & customer.tags
+        )
+        if kind is None and not asked and unsure_with_place:
+            kind = self.intake.kind_for_intent(answer.intent)
         details = (
             _details_only_text(inbound.text)
             or _place_and_phone(inbound.text, answer)

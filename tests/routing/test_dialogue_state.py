@@ -74,6 +74,20 @@ async def test_what_and_where_then_a_phone_add_up_to_one_intake_not_two(hub: Hub
     assert conv.dialogue.main_text == ""  # spent: the phone again files nothing
 
 
+async def test_an_unsure_request_naming_a_place_is_taken_in_at_once(hub: Hub):
+    """No article fits and the parser is unsure, but the turn names where: the bot asks for
+    the phone instead of handing the citizen to a queue without a case."""
+    unsure = BotAnswer(
+        "order_domestic_service", 0.34, KbDecision.NONE, entities=(("address", "朝阳路66号"),)
+    )
+    answer_when(hub, "下个单", unsure)
+    first = await hub.say("v9", "那帮我下个单，格力挂机，朝阳路66号")
+    conv = await hub.stack.router.book.get(first.conversation_id)
+    assert conv.state is ConversationState.BOT
+    assert (conv.dialogue.intake, conv.dialogue.asking) == ("domestic_service_order", "phone")
+    assert "手机号码" in first.replies[-1].text
+
+
 async def test_an_address_passed_over_twice_leaves_it_to_the_read_back(hub: Hub):
     """The citizen answers the address question with a phone and then a yes: asked once with an
     example, then the read-back shows it missing and 确认 still files the case."""
