@@ -16,7 +16,7 @@ from kb.articles import Article, ArticleRepository
 from kb.decision import KbDecision as KbVerdict
 from kb.service import KbResult, KnowledgeBase
 from nlu.parser import Parser, ParseResult
-from routing.bot import BotAnswer, KbDecision
+from routing.bot import BotAnswer, KbDecision, RankedArticle
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,9 @@ SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 # article happens to look close; a longer message is a question first.
 SMALL_TALK_CONFIDENCE = 0.8
 SMALL_TALK_MAX_CHARS = 8
+# articles ranked per answer: enough to find the follow-up's own score of each of the
+# topic-combined query's close articles
+RANKED = 10
 _DECISIONS = {
     KbVerdict.ANSWER: KbDecision.ANSWER,
     KbVerdict.CLARIFY: KbDecision.CLARIFY,
@@ -38,7 +41,9 @@ class NluKbBot:
     kb: KnowledgeBase
 
     async def answer(self, text: str) -> BotAnswer:
-        parsed, found = await asyncio.gather(self.parser.parse(text), self.kb.query(text))
+        parsed, found = await asyncio.gather(
+            self.parser.parse(text), self.kb.query(text, limit=RANKED)
+        )
         entities = tuple((e.entity, e.value) for e in parsed.entities)
         if _is_small_talk(parsed, text):
             return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
@@ -60,6 +65,7 @@ def combine(
     decision = _DECISIONS[found.decision]
     best: Article | None = found.best.article if found.best else None
     category = best.category[0] if best and best.category else None
+    ranking = tuple(RankedArticle(h.article_id, h.article.question, h.score) for h in found.hits)
     if decision is KbDecision.ANSWER and best is not None:
         return BotAnswer(
             parsed.intent,
@@ -70,6 +76,7 @@ def combine(
             category,
             entities=entities,
             kb_question=best.question,
+            ranking=ranking,
         )
     if decision is KbDecision.CLARIFY:
         return BotAnswer(
@@ -81,8 +88,11 @@ def combine(
             category,
             found.choices,
             entities,
+            ranking=ranking,
         )
-    return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
+    return BotAnswer(
+        parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities, ranking=ranking
+    )
 
 
 def _is_small_talk(parsed: ParseResult, text: str) -> bool:

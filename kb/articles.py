@@ -1,6 +1,6 @@
 """Knowledge-base articles: the model, its validation, and the repository seam.
 
-An article is a standard question, 3-5 similar questions (paraphrases), an answer for the
+An article is a standard question, similar questions (paraphrases, a dozen or so), an answer for the
 citizen, a category path and a few keywords. Two file formats:
 
 * YAML, the shape of hub/data/kb/articles.yaml: a list of mappings with id, category,

@@ -38,7 +38,7 @@ EMBED_QUERY_CHARS = 200
 @dataclass(frozen=True, slots=True)
 class KbResult:
     decision: KbDecision
-    hits: list[KbHit]  # best first, at most 3
+    hits: list[KbHit]  # best first, at most the query's limit (3 by default)
     confidence: float  # P(best article is right), from the calibrated abstainer
     answer_text: str = ""  # decision answer: the best article's answer
     clarify_text: str = ""  # decision clarify: the prompt with the questions offered
@@ -95,8 +95,8 @@ class KnowledgeBase:
             self._indexes.build(articles, indexes.vectors)
         log.info("kb.loaded", extra={"articles": len(articles), "embedder": self.embedder.name})
 
-    async def query(self, text: str) -> KbResult:
-        return await asyncio.to_thread(self.query_sync, text)
+    async def query(self, text: str, limit: int = CLARIFY_CHOICES) -> KbResult:
+        return await asyncio.to_thread(self.query_sync, text, limit)
 
     def query_sync(self, text: str, limit: int = CLARIFY_CHOICES) -> KbResult:
         """limit: hits returned (at least the clarify choices); the decision is the same."""

@@ -14,6 +14,15 @@ class KbDecision(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RankedArticle:
+    """One article as the knowledge base ranked it for a text (fused retrieval score)."""
+
+    article_id: str
+    question: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class BotAnswer:
     intent: str
     confidence: float
@@ -24,6 +33,9 @@ class BotAnswer:
     choices: tuple[str, ...] = ()  # clarify: the questions offered
     entities: tuple[tuple[str, str], ...] = field(default=())  # (entity, value)
     kb_question: str = ""  # the answered article's question
+    # the best articles for this text, best first, whatever the decision: a follow-up is
+    # settled with them (routing/dialogue_state.closer_to_the_turn)
+    ranking: tuple[RankedArticle, ...] = ()
 
     def entity(self, name: str) -> str | None:
         return next((v for k, v in self.entities if k == name), None)

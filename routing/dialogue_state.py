@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from routing.bot import BotAnswer, KbDecision
+from routing.bot import BotAnswer, KbDecision, RankedArticle
 
 DIALOGUE_META = "dialogue"  # the bot reply's meta key holding the state it left (JSON)
 SLOTS = ("what", "address", "district", "phone", "time", "service_type", "case_no")
@@ -28,6 +28,8 @@ _ASPECT = re.compile(
 )
 FOLLOW_UP_MAX_CHARS = 16
 TOPIC_TURNS = 3  # a follow-up refers to an answer at most this many turns back
+# how many of the topic-combined query's best articles a follow-up's own words choose among
+FOLLOW_UP_CANDIDATES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,32 @@ def aspect_only(text: str) -> bool:
 def is_question(text: str) -> bool:
     """Phrased as a question (colloquial forms too: 能领失业金不, 要带啥)."""
     return bool(_QUESTION.search(text.strip()))
+
+
+def closer_to_the_turn(combined: BotAnswer, own: BotAnswer) -> RankedArticle | None:
+    """The article a follow-up means, when not the best of its topic-combined query.
+
+    The combined query (topic + follow-up) carries the topic's words, which favour the topic
+    article itself (公积金租房提取 + 那买房呢 → the rent article again). Among its close
+    articles, each is scored by the combined query and by the follow-up's own words together;
+    the sibling those words favour enough wins (买房 → the purchase article, 要准备啥材料 →
+    the enrolment-materials article), while a plain aspect keeps the topic article that
+    covers it (水表过户 → 要带啥材料). None: keep the best."""
+    if not combined.ranking or not own.ranking:
+        return None
+    floor = min(r.score for r in own.ranking)  # an article outside the turn's own best
+    own_score = {r.article_id: r.score for r in own.ranking}
+    best = max(
+        combined.ranking[:FOLLOW_UP_CANDIDATES],
+        key=lambda r: r.score + own_score.get(r.article_id, floor),
+    )
+    if best.article_id == combined.ranking[0].article_id:
+        return None
+    # and only a sibling the turn's own words rank among their best: generic aspect words
+    # (要花钱不, 去哪里申请) rank unrelated articles, which must not pull the answer away
+    if best.article_id not in {r.article_id for r in own.ranking[:FOLLOW_UP_CANDIDATES]}:
+        return None
+    return best
 
 
 def overlap(a: str, b: str) -> int:

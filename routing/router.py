@@ -35,6 +35,7 @@ from routing.customers import Customer, CustomerRepository, IdentityKind
 from routing.dialogue_state import (
     DialogueState,
     aspect_only,
+    closer_to_the_turn,
     follow_up_of,
     in_topic_question,
     is_question,
@@ -328,7 +329,7 @@ class Router:
                 # a longer question that nothing answers by itself may still be about the
                 # topic (拿到新卡以后还要弄啥不，直接就能去医院刷吗): only a sure answer counts
                 query = f"{state.topic_query} {text}"
-                combined = await self.bot.answer(query)
+                combined = await self._settle_follow_up(await self.bot.answer(query), answer)
                 if combined.decision is KbDecision.ANSWER:
                     return self._in_context(combined, answer), query
             return answer, text
@@ -344,7 +345,7 @@ class Router:
         new_topic = answer.kb_article_id != state.topic_article
         if remainder and answer.decision is KbDecision.ANSWER and new_topic:
             return answer, text  # names something new the knowledge base knows
-        combined = await self.bot.answer(query)
+        combined = await self._settle_follow_up(await self.bot.answer(query), answer)
         if combined.decision is KbDecision.ANSWER and (
             not remainder or combined.kb_article_id != state.topic_article
         ):
@@ -369,6 +370,19 @@ class Router:
         if combined.decision is KbDecision.ANSWER:
             return self._in_context(combined, answer), query
         return answer, text
+
+    async def _settle_follow_up(self, combined: BotAnswer, own: BotAnswer) -> BotAnswer:
+        """A sure answer to the topic-combined query, or the close sibling the follow-up's own
+        words point to (asked by its question, so it is answered as the article says)."""
+        if combined.decision is not KbDecision.ANSWER:
+            return combined
+        sibling = closer_to_the_turn(combined, own)
+        if sibling is None:
+            return combined
+        picked = await self.bot.answer(sibling.question)
+        if picked.decision is not KbDecision.ANSWER or picked.kb_article_id != sibling.article_id:
+            return combined
+        return picked
 
     def _in_context(self, rewritten: BotAnswer, own: BotAnswer) -> BotAnswer:
         """An answer found with the topic's help: its article, but what the turn itself asks

@@ -22,7 +22,9 @@ def _children(pid: int) -> list[int]:
 
 async def _wait_healthy(url: str, proc: asyncio.subprocess.Process) -> dict:
     async with aiohttp.ClientSession() as http:
-        for _ in range(600):
+        # a first start embeds every KB question and the NLU examples (no cache yet): allow
+        # minutes, a hang still fails
+        for _ in range(3000):
             if proc.returncode is not None:
                 raise AssertionError(f"hub exited with {proc.returncode}")
             try:

@@ -66,10 +66,12 @@ def test_a_text_longer_than_the_model_window_is_embedded_whole(
 
 
 def test_a_batch_gives_the_vectors_of_one_text_at_a_time(onnx_e5: Embedder):
-    texts = [*TEXTS, LONG, LONG[:400], LONG[:200]]  # long windows go in runs of their own
+    """Exactly: a vector must not depend on the texts embedded with it (the quantised model
+    scales activations per run), or an article edited later ranks unlike a full rebuild."""
+    texts = [*TEXTS, LONG, LONG[:400], LONG[:200]]
     together = onnx_e5.embed_passages(texts)
     alone = np.vstack([onnx_e5.embed_passages([t]) for t in texts])
-    assert _cosines(together, alone).min() > 0.98
+    np.testing.assert_allclose(together, alone, atol=1e-6)
 
 
 def test_similar_questions_are_closer_than_unrelated_ones(onnx_e5: Embedder):

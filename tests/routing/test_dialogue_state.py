@@ -4,8 +4,9 @@ details."""
 from __future__ import annotations
 
 from mongo.client import Database
-from routing.bot import BotAnswer, KbDecision
+from routing.bot import BotAnswer, KbDecision, RankedArticle
 from routing.conversation_model import ConversationState, Priority
+from routing.dialogue_state import closer_to_the_turn
 from tests.routing.conftest import Hub, make_hub
 
 
@@ -229,3 +230,46 @@ def test_a_new_intake_forgets_the_questions_passed_over_in_the_last():
     after_last = DialogueState(asked=("address", "address"))
     step = intake.start(after_last, "complaint", "我还要投诉超市")
     assert step.state.asking == "address"
+
+
+def _ranked(*scored: tuple[str, float]) -> tuple[RankedArticle, ...]:
+    return tuple(RankedArticle(a, f"{a}的问题", s) for a, s in scored)
+
+
+def _answered(*scored: tuple[str, float]) -> BotAnswer:
+    return BotAnswer(
+        "consult", 0.9, KbDecision.ANSWER, kb_article_id=scored[0][0], ranking=_ranked(*scored)
+    )
+
+
+def test_a_follow_up_naming_a_sibling_gets_the_sibling():
+    """公积金租房提取 + 那买房呢: the topic's words keep the rent article first, the turn's own
+    words rank the purchase article first; together the purchase article wins."""
+    combined = _answered(("rent", 1.50), ("buy", 1.48), ("loan", 1.40))
+    own = _answered(("buy", 1.45), ("loan", 1.41), ("rent", 1.39))
+    picked = closer_to_the_turn(combined, own)
+    assert picked is not None
+    assert picked.article_id == "buy"
+    assert picked.question == "buy的问题"
+
+
+def test_a_plain_aspect_keeps_the_topic_article():
+    # 水表过户 + 要带啥材料: the turn's own words like the topic article as much as any
+    combined = _answered(("water", 1.50), ("power", 1.46), ("gas", 1.40))
+    own = _answered(("power", 1.30), ("water", 1.29), ("gas", 1.28))
+    assert closer_to_the_turn(combined, own) is None
+
+
+def test_generic_words_ranking_an_unrelated_article_do_not_pull_the_answer_away():
+    # 身份证补办 + 要花钱不: the sibling would win the sum only through the floor score, but
+    # the turn's own best three are unrelated articles
+    combined = _answered(("idcard", 1.50), ("hukou", 1.49), ("temp", 1.40))
+    own = _answered(("price", 1.40), ("fee", 1.39), ("refund", 1.385), ("hukou", 1.38), ("x", 1.3))
+    assert closer_to_the_turn(combined, own) is None
+
+
+def test_no_ranking_settles_nothing():
+    assert (
+        closer_to_the_turn(BotAnswer("consult", 0.9, KbDecision.ANSWER), _answered(("a", 1.0)))
+        is None
+    )
