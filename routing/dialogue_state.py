@@ -201,6 +201,20 @@ def closer_to_the_turn(combined: BotAnswer, own: BotAnswer) -> RankedArticle | N
     return best
 
 
+_WHO_ANSWERS = re.compile(
+    r"(你|您)们?(到底|究竟)?(是不是|是)[^，。,.！!]{0,3}(机器人?|真人|活人|人工|智能客服|AI|人)"
+    r"(吗|嘛|吧|啊|呀|不|还是|[？?]|$)"
+)
+_WANTS_A_PERSON = re.compile(r"转|接|换|找|叫|要(个|找)?(人工|真人|客服)")
+
+
+def asks_who_answers(text: str) -> bool:
+    """你是真人还是机器人: a question about who answers, not a request for a person (那给我
+    转人工 is one)."""
+    t = text.strip()
+    return bool(_WHO_ANSWERS.search(t)) and not _WANTS_A_PERSON.search(t)
+
+
 def overlap(a: str, b: str) -> int:
     """Shared character bigrams: how close a clarify choice is to the topic."""
     grams = {a[i : i + 2] for i in range(len(a) - 1)}

@@ -9,6 +9,10 @@ THANKS = "不客气，很高兴为您服务。还有其他问题可以随时问�
 GOODBYE = "感谢您的来访，再见！如需帮助请随时联系12345。"
 AFFIRM = "好的。还有其他需要帮助的吗？"
 DENY = "好的，请问还有什么可以帮您？您也可以点击“转人工”联系人工客服。"
+BOT_IDENTITY = (
+    "我是12345市民服务热线的智能客服，可以解答办事咨询，帮您登记投诉、报修和家政预约。"
+    "需要人工服务请回复“转人工”。"
+)
 NOT_UNDERSTOOD = "抱歉，我还没有理解您的问题。能换个说法再描述一下吗？您也可以回复“转人工”。"
 CLARIFY_PREFIX = "您是想问以下哪个问题？"
 # an answer to a follow-up of a clarify offer nobody picked from: which question it answers

@@ -34,6 +34,7 @@ from routing.conversation_model import (
 from routing.customers import Customer, CustomerRepository, IdentityKind
 from routing.dialogue_state import (
     DialogueState,
+    asks_who_answers,
     aspect_only,
     closer_to_the_turn,
     follow_up_of,
@@ -255,6 +256,13 @@ class Router:
         if answer.intent in esc.emergency_intents:  # never delayed by an intake
             conv = await self._keep(conv, replace(state, intake="", asking=""))
             return await self._bot_turn(conv, customer, answer)
+        if asks_who_answers(inbound.text):
+            # 你是真人还是机器人: say who answers and how to reach a person; not a hand-over
+            own = replace(
+                answer, intent="out_of_scope", decision=KbDecision.NONE, kb_article_id=None, text=""
+            )
+            conv = await self._keep(conv, state)
+            return conv, [Say(replies.BOT_IDENTITY, own, (replies.HUMAN_BUTTON,))]
         if state.intake and self.intake.asked_something_else(state, inbound.text, answer):
             # a question of its own in the middle of an intake: answered, the intake left
             # (the slots stay: asking again starts where it stopped)

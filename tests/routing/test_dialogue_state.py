@@ -273,3 +273,15 @@ def test_no_ranking_settles_nothing():
         closer_to_the_turn(BotAnswer("consult", 0.9, KbDecision.ANSWER), _answered(("a", 1.0)))
         is None
     )
+
+
+async def test_asking_who_answers_is_answered_not_handed_over(hub: Hub):
+    answer_when(hub, "机器人", BotAnswer("ask_human", 0.9, KbDecision.NONE))
+    result = await hub.say("v11", "你是真人还是机器人")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.state is ConversationState.BOT
+    assert "智能客服" in result.replies[-1].text
+    assert "转人工" in result.replies[-1].quick_replies
+    asked = await hub.say("v11", "你是机器人吗，给我转人工")  # this one asks for a person
+    conv = await hub.stack.router.book.get(asked.conversation_id)
+    assert conv.state is ConversationState.QUEUED
