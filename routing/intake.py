@@ -56,20 +56,31 @@ _PIECES = re.compile(r"[\s，,。.！!～~、]+")
 _YES = frozenset(
     {*CONFIRM_WORDS, "没错", "嗯", "嗯嗯", "行", "好", "是", "对对", "对呀", "是啊", "好嘞"}
     | {"对头", "要得", "中", "是滴", "对滴", "妥", "妥了", "OK", "ok", "好滴", "没毛病"}
+    # Cantonese
+    | {"冇问题", "无问题", "系", "系啊", "啱", "啱啊", "得", "好啊", "就咁啦", "就咁"}
 )
+# a yes said with a frame around it: 这回对头了, 没错啦, 好的呀
+_YES_FRAME = re.compile(r"^(这回|这下|这次|现在)?(.+?)(了|啦|啊|呀|哈|嘛|喽|咯|哦)*$")
+
+
+def _is_yes(piece: str) -> bool:
+    if piece in _YES:
+        return True
+    m = _YES_FRAME.match(piece)
+    return bool(m) and m.group(2) in _YES
 
 
 def _confirms(text: str) -> bool:
     """确认, or a few yes-words together (是的 没错, 对 没问题)."""
     pieces = [p for p in _PIECES.split(text) if p]
-    return bool(pieces) and all(p in _YES for p in pieces)
+    return bool(pieces) and all(_is_yes(p) for p in pieces)
 
 
 def _confirms_and_urges(text: str) -> bool:
     """A yes first, then only words that urge or agree (确认，快点派人来; 是的，麻烦尽快处理;
     对，就这些): no correction, no new detail."""
     pieces = [p for p in _PIECES.split(text) if p]
-    if len(pieces) < 2 or pieces[0] not in _YES or phone_in(text) or re.search(r"\d", text):
+    if len(pieces) < 2 or not _is_yes(pieces[0]) or phone_in(text) or re.search(r"\d", text):
         return False
     rest = "".join(pieces[1:])
     return not any(w in rest for w in (*EDIT_WORDS, "不", "没", "改", "换", "但", "还有"))
@@ -78,7 +89,7 @@ def _confirms_and_urges(text: str) -> bool:
 def _only_yes_no(text: str) -> bool:
     pieces = [p for p in _PIECES.split(text) if p]
     no = {*EDIT_WORDS, "不是", "没有", "不用"}
-    return bool(pieces) and all(p in _YES or p in no for p in pieces)
+    return bool(pieces) and all(_is_yes(p) or p in no for p in pieces)
 
 
 TIME_AGAIN = "请告诉我方便上门的时间，例如“明天上午”或“周六下午”；没有要求请回复“尽快”。"

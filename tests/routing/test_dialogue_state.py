@@ -203,6 +203,14 @@ def test_regional_yes_words_confirm():
     assert not _confirms_and_urges("对头，但是电话不对")
 
 
+def test_cantonese_and_framed_yes_words_confirm():
+    from routing.intake import _confirms, _confirms_and_urges
+
+    assert all(_confirms(w) for w in ("冇问题", "这回对头了", "没错啦", "好的呀", "系啊"))
+    assert _confirms_and_urges("冇问题，就咁啦")
+    assert not any(_confirms(w) for w in ("对了吗", "这回不对了", "中不中", "不是"))
+
+
 async def test_a_repair_of_a_household_appliance_is_a_domestic_service_order(hub: Hub):
     answer_when(
         hub,
