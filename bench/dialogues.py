@@ -34,6 +34,7 @@ SETS = (
     ("heldout7.yml", "held-out 7 (looked at since: dev)"),
     ("heldout8.yml", "held-out 8 (looked at since: dev)"),
     ("heldout9.yml", "held-out 9 (looked at since: dev)"),
+    ("heldout10.yml", "held-out 10 (looked at since: dev)"),
 )
 
 
@@ -46,6 +47,7 @@ FIRST_RUNS = (
     ("heldout7.yml", "bbb1951", "0.781", "0.525", 2, "4/4", "8/13", "29.9"),
     ("heldout8.yml", "c1071aa", "0.853", "0.650", 1, "4/4", "10/13", "21.6"),
     ("heldout9.yml", "5299e82", "0.883", "0.750", 2, "4/4", "13/13", "20.3"),
+    ("heldout10.yml", "6a9339f", "0.818", "0.600", 1, "3/4", "9/13", "16.4"),
 )
 
 
