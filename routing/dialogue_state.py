@@ -202,7 +202,8 @@ def closer_to_the_turn(combined: BotAnswer, own: BotAnswer) -> RankedArticle | N
 
 
 _WHO_ANSWERS = re.compile(
-    r"(你|您)们?(到底|究竟)?(是不是|是)[^，。,.！!]{0,3}(机器人?|真人|活人|人工|智能客服|AI|人)"
+    # (not a bare 人: 你们是不是人啊 is an angry complaint, not a question about the bot)
+    r"(你|您)们?(到底|究竟)?(是不是|是)[^，。,.！!]{0,3}(机器人?|真人|活人|人工|智能客服|AI)"
     r"(吗|嘛|吧|啊|呀|不|还是|[？?]|$)"
 )
 _WANTS_A_PERSON = re.compile(r"转|接|换|找|叫|要(个|找)?(人工|真人|客服)")

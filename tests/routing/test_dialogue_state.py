@@ -6,7 +6,7 @@ from __future__ import annotations
 from mongo.client import Database
 from routing.bot import BotAnswer, KbDecision, RankedArticle
 from routing.conversation_model import ConversationState, Priority
-from routing.dialogue_state import closer_to_the_turn
+from routing.dialogue_state import asks_who_answers, closer_to_the_turn
 from tests.routing.conftest import Hub, make_hub
 
 
@@ -290,6 +290,7 @@ async def test_asking_who_answers_is_answered_not_handed_over(hub: Hub):
     assert conv.state is ConversationState.BOT
     assert "智能客服" in result.replies[-1].text
     assert "转人工" in result.replies[-1].quick_replies
+    assert not asks_who_answers("你们是不是人啊，办事这么慢")  # anger, not a question
     asked = await hub.say("v11", "你是机器人吗，给我转人工")  # this one asks for a person
     conv = await hub.stack.router.book.get(asked.conversation_id)
     assert conv.state is ConversationState.QUEUED
