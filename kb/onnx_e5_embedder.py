@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,12 +27,6 @@ QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 
 @dataclass(frozen=True, slots=True)
 class OnnxE5Config:
-    # Passages per run. One: the quantised model scales its activations per run (dynamic
-    # quantisation), so a text embedded beside others got a slightly different vector
-    # (cosine 0.98, while close articles differ by 0.01), and an article edited later was
-    # ranked differently from a full rebuild. One text per run costs about 1.6x the time.
-    batch_size: int = 1
-    tokens: int = 4096  # padded tokens per run at most (one long window always fits)
     threads: int = 0  # 0: one per core, at most 4
 
 
@@ -59,54 +53,36 @@ class OnnxE5Embedder:
         return self._embed([PASSAGE_PREFIX + t for t in texts])
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        """One sequence per run, never a batch: the quantised model scales its activations per
+        run (dynamic quantisation), so a text run beside others got a slightly different vector
+        (cosine 0.98, while close articles differ by 0.01) and an article edited later ranked
+        unlike a full rebuild. One text per run costs about 1.3x the time of batches of 32."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         tok = self._engine.tokenizer
-        # a text longer than the model's 512 positions is cut into windows whose mean
-        # vectors are averaged by length, as the C engine does
-        windows: list[tuple[int, list[int]]] = []
         for i, text in enumerate(texts):
+            # a text longer than the model's 512 positions is cut into windows whose mean
+            # vectors are averaged by length, as the C engine does
             pieces = tok.pieces(text)
+            weight = 0.0
             for start in range(0, max(len(pieces), 1), self._window):
-                windows.append((i, pieces[start : start + self._window]))
-        windows.sort(key=lambda w: len(w[1]))
-        weight = np.zeros(len(texts), dtype=np.float32)
-        for batch in self._batches(windows):
-            means = self._run([p for _, p in batch])
-            for (i, pieces), mean in zip(batch, means, strict=True):
-                w = float(max(len(pieces), 1))
-                out[i] += w * mean
-                weight[i] += w
-        return normalize_rows(out / weight[:, None])
+                window = pieces[start : start + self._window]
+                w = float(max(len(window), 1))
+                out[i] += w * self._run(window)
+                weight += w
+            out[i] /= weight
+        return normalize_rows(out)
 
-    def _batches(self, windows: list[tuple[int, list[int]]]) -> Iterator[list]:
-        """Runs of windows (sorted by length) under both the batch size and the token
-        budget: attention holds batch x heads x length² floats, 400 MB for 32 full windows."""
-        batch: list[tuple[int, list[int]]] = []
-        for window in windows:
-            padded = (len(batch) + 1) * (len(window[1]) + 2)
-            if batch and (len(batch) == self._config.batch_size or padded > self._config.tokens):
-                yield batch
-                batch = []
-            batch.append(window)
-        if batch:
-            yield batch
-
-    def _run(self, batch: list[list[int]]) -> np.ndarray:
-        """Mean of the last hidden states over each sequence's tokens (<s>, </s> included)."""
+    def _run(self, pieces: list[int]) -> np.ndarray:
+        """Mean of the last hidden states over the sequence's tokens (<s>, </s> included)."""
         w = self._engine.weights
         v = w.vocabulary
-        length = max(len(p) for p in batch) + 2
-        embeddings = np.zeros((len(batch), length, self.dim), dtype=np.float32)
-        mask = np.zeros((len(batch), length), dtype=np.int32)
-        for row, pieces in enumerate(batch):
-            ids = [v.bos, *pieces, v.eos]
-            embeddings[row, : len(ids)] = w.embed(ids)
-            mask[row, : len(ids)] = 1
+        ids = [v.bos, *pieces, v.eos]
+        embeddings = w.embed(ids)[None, :, :].astype(np.float32, copy=False)
+        mask = np.ones((1, len(ids)), dtype=np.int32)
         (hidden,) = self._engine.session.run(["hidden"], {"embeddings": embeddings, "mask": mask})
-        counts = mask.sum(axis=1, keepdims=True).astype(np.float32)
-        return (hidden * mask[:, :, None]).sum(axis=1) / counts
+        return hidden[0].mean(axis=0)
 
 
 _engines: dict[int, _Engine] = {}
