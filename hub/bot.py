@@ -65,7 +65,15 @@ def combine(
     decision = _DECISIONS[found.decision]
     best: Article | None = found.best.article if found.best else None
     category = best.category[0] if best and best.category else None
-    ranking = tuple(RankedArticle(h.article_id, h.article.question, h.score) for h in found.hits)
+    ranking = tuple(
+        RankedArticle(
+            h.article_id,
+            h.article.question,
+            h.score,
+            h.article.category[0] if h.article.category else None,
+        )
+        for h in found.hits
+    )
     if decision is KbDecision.ANSWER and best is not None:
         return BotAnswer(
             parsed.intent,
@@ -77,6 +85,7 @@ def combine(
             entities=entities,
             kb_question=best.question,
             ranking=ranking,
+            novel_terms=found.novel_terms,
         )
     if decision is KbDecision.CLARIFY:
         return BotAnswer(
@@ -89,9 +98,15 @@ def combine(
             found.choices,
             entities,
             ranking=ranking,
+            novel_terms=found.novel_terms,
         )
     return BotAnswer(
-        parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities, ranking=ranking
+        parsed.intent,
+        parsed.confidence,
+        KbDecision.NONE,
+        entities=entities,
+        ranking=ranking,
+        novel_terms=found.novel_terms,
     )
 
 

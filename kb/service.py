@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +22,12 @@ from kb.decision import CLARIFY_CHOICES, KbDecision, decide
 from kb.embedder import Embedder
 from kb.errors import ArticleNotFound
 from kb.indexes import KbIndexes, vector_texts
+from kb.lexical import every_field_text
 from kb.replies import clarify_text
 from kb.retriever import KbHit, Retriever, RetrieverConfig
 from kb.search import SearchHit, search_articles
 from kb.thresholds import Profile
+from kb.tokenize import dictionary_nouns, normalize
 from kb.vector_index import VectorIndex, VectorIndexConfig
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ class KbResult:
     confidence: float  # P(best article is right), from the calibrated abstainer
     answer_text: str = ""  # decision answer: the best article's answer
     clarify_text: str = ""  # decision clarify: the prompt with the questions offered
+    # nouns of the query that no article mentions (车船税, 美国签证): the query is about
+    # something the knowledge base does not hold, whatever article ranks best
+    novel_terms: tuple[str, ...] = ()
 
     @property
     def best(self) -> KbHit | None:
@@ -76,6 +82,7 @@ class KnowledgeBase:
         # indexes; faiss and bm25 are not safe against concurrent mutation.
         self._lock = threading.RLock()
         self._write = asyncio.Lock()
+        self._corpus = ""  # every article's every field, normalised: what the KB mentions
 
     def __len__(self) -> int:
         return len(self._indexes.articles)
@@ -93,6 +100,7 @@ class KnowledgeBase:
         )
         with self._lock:
             self._indexes.build(articles, indexes.vectors)
+            self._corpus = _corpus(self._indexes.articles.values())
         log.info("kb.loaded", extra={"articles": len(articles), "embedder": self.embedder.name})
 
     async def query(self, text: str, limit: int = CLARIFY_CHOICES) -> KbResult:
@@ -106,16 +114,20 @@ class KnowledgeBase:
         vector = self.embedder.embed_queries([text[:EMBED_QUERY_CHARS]])[0]
         with self._lock:
             retrieval = self._retriever.retrieve_embedded(text, vector, max(limit, CLARIFY_CHOICES))
+            novel = tuple(w for w in dictionary_nouns(text) if _names_a_thing(w, self._corpus))
         verdict = decide(retrieval, self.profile)
         hits = retrieval.hits
         if verdict.decision is KbDecision.ANSWER:
+            answer = hits[0].article.answer
             return KbResult(
-                verdict.decision, hits, verdict.confidence, answer_text=hits[0].article.answer
+                verdict.decision, hits, verdict.confidence, answer_text=answer, novel_terms=novel
             )
         if verdict.decision is KbDecision.CLARIFY:
             text_ = clarify_text([h.article.question for h in hits[:CLARIFY_CHOICES]])
-            return KbResult(verdict.decision, hits, verdict.confidence, clarify_text=text_)
-        return KbResult(verdict.decision, hits, verdict.confidence)
+            return KbResult(
+                verdict.decision, hits, verdict.confidence, clarify_text=text_, novel_terms=novel
+            )
+        return KbResult(verdict.decision, hits, verdict.confidence, novel_terms=novel)
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:
         """The inbox's search: exact, typo-tolerant and pinyin matches with highlighted
@@ -156,7 +168,37 @@ class KnowledgeBase:
     def _apply_upsert(self, article: Article, vectors: object) -> None:
         with self._lock:
             self._indexes.upsert(article, vectors)  # type: ignore[arg-type]
+            self._corpus = _corpus(self._indexes.articles.values())
 
     def _apply_delete(self, article_id: str) -> None:
         with self._lock:
             self._indexes.delete(article_id)
+            self._corpus = _corpus(self._indexes.articles.values())
+
+
+def _corpus(articles: Iterable[Article]) -> str:
+    return "\n".join(normalize(every_field_text(a)) for a in articles)
+
+
+def _names_a_thing(noun: str, corpus: str) -> bool:
+    """A noun the articles never mention, and not a quantity or a pointer (几块钱, 那边), a
+    time (晚点) or a person (老伴: who asks, not what about)."""
+    return (
+        noun[0] not in _QUANTITY_OR_POINTER
+        and noun[-1] not in _TIME
+        and noun not in PEOPLE
+        and noun not in corpus
+    )
+
+
+_QUANTITY_OR_POINTER = "几多这那哪一每各某"
+_TIME = "点天期候间时"
+# who a citizen asks for or about: relatives and the people around them
+_PEOPLE_WORDS = (
+    "老伴 老公 老婆 媳妇 丈夫 妻子 爱人 对象 儿子 女儿 闺女 儿媳 女婿 孙子 孙女 外孙 外孙女 "
+    "爷爷 奶奶 外公 外婆 姥姥 姥爷 父亲 母亲 爸爸 妈妈 老爸 老妈 爹妈 父母 老爷子 老太太 "
+    "老人家 老头 老太 哥哥 姐姐 弟弟 妹妹 表哥 表姐 表弟 表妹 堂哥 堂姐 堂弟 堂妹 亲戚 "
+    "邻居 朋友 同事 同学 室友 房东 租客 孩子 小孩 宝宝 娃娃 婆婆 公公 岳父 岳母 叔叔 "
+    "阿姨 舅舅 舅妈 姑姑 姑妈 姨妈 伯伯 大爷 大妈 大姐 大哥"
+)
+PEOPLE = frozenset(_PEOPLE_WORDS.split())

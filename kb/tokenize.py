@@ -7,6 +7,7 @@ articles' keywords, so domain terms such as 公积金 or 一键通 stay whole. j
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -15,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import jieba
+import jieba.posseg
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +225,21 @@ def words(text: str) -> list[str]:
     return out
 
 
+# jieba's noun tags: common, proper, organisation, place, other proper nouns
+_NOUN_TAGS = frozenset({"n", "nz", "nt", "ns", "nw"})
+
+
+def dictionary_nouns(text: str) -> list[str]:
+    """Nouns of two or more characters that jieba's dictionary knows (no HMM guesses: those
+    are mostly a word glued to a particle, 姐问, 开撒)."""
+    tokenizer = _jieba()
+    return [
+        p.word
+        for p in _tagger().lcut(normalize(text), HMM=False)
+        if p.flag in _NOUN_TAGS and len(p.word) > 1 and tokenizer.FREQ.get(p.word)
+    ]
+
+
 def is_cjk(char: str) -> bool:
     return bool(_CJK.match(char))
 
@@ -236,6 +253,12 @@ def add_words(terms: Iterable[str]) -> None:
             if len(term) > 1 and term not in _known:
                 tokenizer.add_word(term, freq=50_000)
                 _known.add(term)
+
+
+@functools.cache
+def _tagger() -> jieba.posseg.POSTokenizer:
+    """Part-of-speech tagging over the KB dictionary (reads jieba's tag table once)."""
+    return jieba.posseg.POSTokenizer(_jieba())
 
 
 def _jieba() -> jieba.Tokenizer:

@@ -20,6 +20,7 @@ class RankedArticle:
     article_id: str
     question: str
     score: float
+    category: str | None = None  # level-1 category: a follow-up's sibling shares the topic's
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class BotAnswer:
     # the best articles for this text, best first, whatever the decision: a follow-up is
     # settled with them (routing/dialogue_state.closer_to_the_turn)
     ranking: tuple[RankedArticle, ...] = ()
+    # things the text names that no article mentions (车船税): a follow-up naming one is not
+    # answered by repeating the last article
+    novel_terms: tuple[str, ...] = ()
 
     def entity(self, name: str) -> str | None:
         return next((v for k, v in self.entities if k == name), None)

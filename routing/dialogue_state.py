@@ -158,8 +158,9 @@ def _topic_live(state: DialogueState) -> bool:
 
 _QUESTION = re.compile(
     # (好几个, 十几天, 这几天 count, they do not ask)
-    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|(?<![好十这那前])几[个天年月号点岁]|能不能|可不可以|要不要|"
-    r"是不是|有没有|"
+    r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|谁|(?<![好十这那前])几[个天年月号点岁]|"
+    # A-not-A asks yes or no (收不收钱, 退不退, 能不能, 有没有)
+    r"(?![不没])([\u4e00-\u9fff])[不没]\1|可不可以|"
     r"[不没么嘛][？?]?$"
 )
 
@@ -188,11 +189,12 @@ def closer_to_the_turn(combined: BotAnswer, own: BotAnswer) -> RankedArticle | N
         return None
     floor = min(r.score for r in own.ranking)  # an article outside the turn's own best
     own_score = {r.article_id: r.score for r in own.ranking}
-    best = max(
-        combined.ranking[:FOLLOW_UP_CANDIDATES],
-        key=lambda r: r.score + own_score.get(r.article_id, floor),
-    )
-    if best.article_id == combined.ranking[0].article_id:
+    topic = combined.ranking[0]
+    # a sibling is an article of the topic's own category (收钱吗 after the water-meter
+    # transfer asks that transfer's fee, not how to report overcharging in a shop)
+    close = [r for r in combined.ranking[:FOLLOW_UP_CANDIDATES] if r.category == topic.category]
+    best = max(close, key=lambda r: r.score + own_score.get(r.article_id, floor))
+    if best.article_id == topic.article_id:
         return None
     # and only a sibling the turn's own words rank among their best: generic aspect words
     # (要花钱不, 去哪里申请) rank unrelated articles, which must not pull the answer away

@@ -173,11 +173,18 @@ class Intake:
             return self._hand_over(_closed(state), state.intake)
         if state.asking == "confirm":
             if any(w in t for w in EDIT_WORDS) or (answer.intent == "deny" and len(t) <= 4):
+                if phone_in(t) or answer.entity("address"):
+                    # the correction comes with the change (不对，电话最后一位是6，139…):
+                    # applied, and read back again
+                    state = replace(state, notes=(*state.notes, t))
+                    return self._next(_fill_any(state, t, answer, overwrite=True))
                 return Step(replace(state, asking="edit"), EDIT_ASK, (HUMAN_BUTTON,))
             state = _fill_any(state, t, answer)
             return self._next(state)
         state = replace(state, notes=(*state.notes, t))
         if state.asking == "edit":
+            if _only_yes_no(t):
+                return self._next(state)  # nothing to change after all: read back again
             return self._next(_fill_any(state, t, answer, overwrite=True))
         if state.asking == "phone":
             phone = answer.entity("phone") or phone_in(t)

@@ -291,6 +291,12 @@ class Router:
             and answer.entity("address")
             and not esc.tags & customer.tags
         )
+        earlier = self.intake.kind_for_intent(heard.main_intent) if heard.main_text else None
+        if earlier is not None and _mostly_place(inbound.text, answer):
+            # where, for the request made the turn before (楼下烧烤店油烟…你们管不管 → 西湖区
+            # 桃源小区12栋，就在一楼门面): whatever the parser makes of an address
+            step = self.intake.start(state, earlier, heard.main_text)
+            return await self._intake_step(conv, customer, step, answer)
         if kind is None and not asked and unsure_with_place:
             kind = self.intake.kind_for_intent(answer.intent)
         details = (
@@ -327,7 +333,19 @@ class Router:
         return answer, query
 
     async def _resolve(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
-        answer = _details_only(await self.bot.answer(text), text, self.config)
+        own = _details_only(await self.bot.answer(text), text, self.config)
+        answer, query = await self._through_topic(state, text, own)
+        if own.novel_terms and state.topic_article and answer.kb_article_id == state.topic_article:
+            # the turn names something no article mentions (那车船税呢 after car inspection,
+            # 现在利率是多少 after the loan limit): the last answer again would not answer it
+            return replace(own, decision=KbDecision.NONE, kb_article_id=None, text=""), text
+        return answer, query
+
+    async def _through_topic(
+        self, state: DialogueState, text: str, answer: BotAnswer
+    ) -> tuple[BotAnswer, str]:
+        """The answer for text read with the live topic (a follow-up, or a question the
+        topic may answer), or its own answer."""
         found = follow_up_of(state, text)
         esc = self.config.escalation
         if answer.intent in esc.emergency_intents:
@@ -351,8 +369,10 @@ class Router:
         if answer.intent in SMALL_TALK and not _marked(text):
             return answer, text
         new_topic = answer.kb_article_id != state.topic_article
-        if remainder and answer.decision is KbDecision.ANSWER and new_topic:
-            return answer, text  # names something new the knowledge base knows
+        if len(remainder) > 1 and answer.decision is KbDecision.ANSWER and new_topic:
+            # names something new the knowledge base knows (one character beyond the aspect
+            # words names nothing: 收钱吗 after the water-meter transfer asks its fee)
+            return answer, text
         combined = await self._settle_follow_up(await self.bot.answer(query), answer)
         if combined.decision is KbDecision.ANSWER and (
             not remainder or combined.kb_article_id != state.topic_article
@@ -647,6 +667,7 @@ class Router:
 
 
 _FOLLOW_UP_MARKS = ("那", "还有", "另外")
+MOSTLY_PLACE_REST = 10  # characters besides the address (就在一楼门面, 在东门那边)
 _PRICE = re.compile(r"多少钱|几块钱|(怎么|咋|如何)收|收费|价格|价钱|费用?(是)?多少")
 _REQUEST = re.compile(
     r"帮我|给我|替我|派(个|人|一)|安排|约(个|一)|请(个|一)|上门|过来|来(一下|看看|修)|登记"
@@ -672,6 +693,17 @@ def _marked(text: str) -> bool:
 def _place_and_phone(text: str, answer: BotAnswer) -> bool:
     """A turn giving where and a phone number (格力的挂机，雅苑小区3栋1801，电话188…)."""
     return phone_in(text) is not None and answer.entity("address") is not None
+
+
+def _mostly_place(text: str, answer: BotAnswer) -> bool:
+    """A turn that gives an address and little else (…小区12栋，烧烤店就在一楼门面)."""
+    address = answer.entity("address")
+    if not address or is_question(text):
+        return False
+    rest = text
+    for said in (address, answer.entity("district") or ""):
+        rest = rest.replace(said, "") if said else rest
+    return len(re.sub(r"[\s，,。.：:！!]", "", rest)) <= MOSTLY_PLACE_REST
 
 
 def _details_only_text(text: str) -> bool:

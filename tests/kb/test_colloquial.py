@@ -24,3 +24,23 @@ from kb.colloquial import standardize
 )
 def test_colloquial_questions_read_as_the_articles_say_them(said: str, searched: str):
     assert standardize(said) == searched
+
+
+@pytest.mark.parametrize(
+    ("said", "searched"),
+    [
+        # Cantonese function words
+        ("公积金可唔可以攞出嚟用", "公积金可不可以拿出来用"),
+        ("我哋系咪要本人去", "我们是不是要本人去"),
+        # south-west, central and northern forms
+        ("我屋头老汉儿的社保卡搞落了", "我家里父亲的社保卡丢了"),
+        ("燃气么样开户", "燃气怎么开户"),
+        ("要带些么子东西", "要带些什么东西"),
+        ("驾照寻不着咧", "驾照找不到咧"),
+        # 么样 inside a Mandarin word stays
+        ("现在怎么样了", "现在怎么样了"),
+        ("这么样子不行", "这么样子不行"),
+    ],
+)
+def test_regional_forms_read_as_mandarin(said: str, searched: str):
+    assert standardize(said) == searched

@@ -56,6 +56,26 @@ async def test_an_article_without_an_answer_is_refused(small_kb: KnowledgeBase):
         small_kb.get("kb-0300")
 
 
+async def test_a_thing_no_article_mentions_is_named_in_the_result(small_kb: KnowledgeBase):
+    """车船税 appears in no article: the result names it, whatever article ranks best; people,
+    times, quantities and words the articles use are not such things."""
+    result = await small_kb.query("那车船税呢，在哪交")
+    assert result.novel_terms == ("车船税",)
+    assert (await small_kb.query("我老伴的身份证丢了，晚点去补行不行")).novel_terms == ()
+    assert (await small_kb.query("补一个要几块钱")).novel_terms == ()
+    # an upsert teaches the knowledge base the word
+    taxes = Article(
+        "kb-0201",
+        ("交通出行", "车辆"),
+        "车船税在哪交？",
+        ("车船税怎么交",),
+        "投保交强险时代缴。",
+        (),
+    )
+    await small_kb.upsert(taxes)
+    assert (await small_kb.query("那车船税呢，在哪交")).novel_terms == ()
+
+
 def test_search_marks_exact_words(small_kb: KnowledgeBase):
     hits = small_kb.search("停水")
     assert hits[0].article_id == "kb-0040"

@@ -3,10 +3,12 @@ details."""
 
 from __future__ import annotations
 
+import pytest
+
 from mongo.client import Database
 from routing.bot import BotAnswer, KbDecision, RankedArticle
 from routing.conversation_model import ConversationState, Priority
-from routing.dialogue_state import asks_who_answers, closer_to_the_turn
+from routing.dialogue_state import asks_who_answers, closer_to_the_turn, is_question
 from tests.routing.conftest import Hub, make_hub
 
 
@@ -240,8 +242,8 @@ def test_a_new_intake_forgets_the_questions_passed_over_in_the_last():
     assert step.state.asking == "address"
 
 
-def _ranked(*scored: tuple[str, float]) -> tuple[RankedArticle, ...]:
-    return tuple(RankedArticle(a, f"{a}的问题", s) for a, s in scored)
+def _ranked(*scored: tuple[str, float], category: dict[str, str] | None = None):
+    return tuple(RankedArticle(a, f"{a}的问题", s, (category or {}).get(a)) for a, s in scored)
 
 
 def _answered(*scored: tuple[str, float]) -> BotAnswer:
@@ -276,6 +278,91 @@ def test_generic_words_ranking_an_unrelated_article_do_not_pull_the_answer_away(
     assert closer_to_the_turn(combined, own) is None
 
 
+def test_a_close_article_of_another_category_is_no_sibling():
+    # 水表过户 + 收钱吗: the turn's own words rank the shop-overcharging article first, but it
+    # is not the water-meter article's sibling; the topic article answers the fee
+    categories = {"water": "水电气", "transfer": "水电气", "overcharge": "市场监管"}
+    combined = BotAnswer(
+        "consult",
+        0.9,
+        KbDecision.ANSWER,
+        kb_article_id="water",
+        ranking=_ranked(
+            ("water", 1.50), ("overcharge", 1.48), ("transfer", 1.40), category=categories
+        ),
+    )
+    own = BotAnswer(
+        "consult",
+        0.6,
+        KbDecision.CLARIFY,
+        ranking=_ranked(("overcharge", 1.45), ("water", 1.30), category=categories),
+    )
+    assert closer_to_the_turn(combined, own) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("收不收钱的", True),
+        ("多收的钱退不退", True),
+        ("装好以后坏了找谁修", True),
+        ("有没有补贴", True),
+        ("我要投诉", False),
+        ("西湖区桃源小区12栋", False),
+    ],
+)
+def test_a_not_a_and_who_ask_questions(text: str, asks: bool):
+    assert is_question(text) is asks
+
+
+async def test_a_follow_up_naming_what_no_article_mentions_is_not_the_topic_again(hub: Hub):
+    """医保 answered; 那车船税呢 reads the topic again only by the topic's words: the bot must
+    not repeat the medical-insurance answer for a thing the knowledge base does not hold."""
+    await hub.say("v12", "新生儿医保怎么办")
+    answer_when(
+        hub,
+        "车船税",
+        BotAnswer(
+            "consult",
+            0.7,
+            KbDecision.ANSWER,
+            "新生儿在出生后90天内办理居民医保参保登记。",
+            "kb-0001",
+            "社保医保",
+            novel_terms=("车船税",),
+        ),
+    )
+    result = await hub.say("v12", "那车船税呢")
+    assert result.replies
+    assert all("90天" not in r.text for r in result.replies)
+
+
+async def test_an_address_after_a_complaint_question_takes_the_complaint_in(hub: Hub):
+    """楼下烧烤店油烟…你们管不管 is asked as a question and answered; the address that follows
+    is where, for that complaint, whatever the parser makes of an address alone."""
+    answer_when(
+        hub,
+        "管不管",
+        BotAnswer("complaint", 0.9, KbDecision.ANSWER, "可向城管部门投诉。", "kb-0132", "城市管理"),
+    )
+    first = await hub.say("v13", "楼下烧烤店油烟天天往我家灌，你们管不管")
+    assert "城管" in first.replies[0].text
+    answer_when(
+        hub,
+        "桃源小区",
+        BotAnswer(
+            "report_repair",
+            0.9,
+            KbDecision.NONE,
+            entities=(("district", "西湖区"), ("address", "桃花路桃源小区12栋")),
+        ),
+    )
+    result = await hub.say("v13", "西湖区桃花路桃源小区12栋，就在一楼门面")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert (conv.dialogue.intake, conv.dialogue.asking) == ("complaint", "phone")
+    assert conv.dialogue.slot("what") == "楼下烧烤店油烟天天往我家灌，你们管不管"
+
+
 def test_no_ranking_settles_nothing():
     assert (
         closer_to_the_turn(BotAnswer("consult", 0.9, KbDecision.ANSWER), _answered(("a", 1.0)))
@@ -294,3 +381,38 @@ async def test_asking_who_answers_is_answered_not_handed_over(hub: Hub):
     asked = await hub.say("v11", "你是机器人吗，给我转人工")  # this one asks for a person
     conv = await hub.stack.router.book.get(asked.conversation_id)
     assert conv.state is ConversationState.QUEUED
+
+
+def _complaint_with_a_place(hub: Hub) -> None:
+    answer_when(
+        hub,
+        "秤有鬼",
+        BotAnswer("complaint", 0.9, KbDecision.NONE, entities=(("address", "幸福小区3栋"),)),
+    )
+
+
+async def test_a_correction_that_carries_the_change_is_read_back_at_once(hub: Hub):
+    """不对，电话最后一位是6 with the number: applied and read back, no "what to change?"
+    round; the yes that follows files the case (not taken for a new address)."""
+    _complaint_with_a_place(hub)
+    await hub.say("v14", "菜市场的秤有鬼，幸福小区3栋")
+    summary = await hub.say("v14", "13979112345")
+    assert "电话：13979112345" in summary.replies[-1].text
+    again = await hub.say("v14", "不对不对，电话最后一位是6，13979112346")
+    assert "电话：13979112346" in again.replies[-1].text
+    assert "请核对" in again.replies[-1].text
+    result = await hub.say("v14", "这回对头了")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.slot("case_no")
+    assert conv.dialogue.slot("address") == "幸福小区3栋"
+
+
+async def test_a_yes_after_asking_what_to_change_reads_back_again(hub: Hub):
+    _complaint_with_a_place(hub)
+    await hub.say("v15", "菜市场的秤有鬼，幸福小区3栋")
+    await hub.say("v15", "13979112345")
+    asked = await hub.say("v15", "修改")
+    assert "修改的内容" in asked.replies[-1].text
+    summary = await hub.say("v15", "对")
+    assert "请核对" in summary.replies[-1].text
+    assert "地址：幸福小区3栋" in summary.replies[-1].text
