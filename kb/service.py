@@ -114,7 +114,8 @@ class KnowledgeBase:
         vector = self.embedder.embed_queries([text[:EMBED_QUERY_CHARS]])[0]
         with self._lock:
             retrieval = self._retriever.retrieve_embedded(text, vector, max(limit, CLARIFY_CHOICES))
-            novel = tuple(w for w in dictionary_nouns(text) if _names_a_thing(w, self._corpus))
+            nouns = dictionary_nouns(text, rarer_than=COMMON_NOUN_FREQ)
+            novel = tuple(w for w in nouns if _names_a_thing(w, self._corpus))
         verdict = decide(retrieval, self.profile)
         hits = retrieval.hits
         if verdict.decision is KbDecision.ANSWER:
@@ -191,6 +192,9 @@ def _names_a_thing(noun: str, corpus: str) -> bool:
     )
 
 
+# jieba's dictionary count from which a noun is everyday language (身体 7,962, 医院 7,376),
+# below which it names a thing (利率 1,443, 签证 444, 车船税 3)
+COMMON_NOUN_FREQ = 5000
 _QUANTITY_OR_POINTER = "几多这那哪一每各某"
 _TIME = "点天期候间时"
 # who a citizen asks for or about: relatives and the people around them

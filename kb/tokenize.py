@@ -229,14 +229,17 @@ def words(text: str) -> list[str]:
 _NOUN_TAGS = frozenset({"n", "nz", "nt", "ns", "nw"})
 
 
-def dictionary_nouns(text: str) -> list[str]:
+def dictionary_nouns(text: str, rarer_than: int) -> list[str]:
     """Nouns of two or more characters that jieba's dictionary knows (no HMM guesses: those
-    are mostly a word glued to a particle, 姐问, 开撒)."""
+    are mostly a word glued to a particle, 姐问, 开撒) and counts fewer than `rarer_than`
+    times (身体, 问题, 单位 are too common to name a thing of their own)."""
     tokenizer = _jieba()
     return [
         p.word
         for p in _tagger().lcut(normalize(text), HMM=False)
-        if p.flag in _NOUN_TAGS and len(p.word) > 1 and tokenizer.FREQ.get(p.word)
+        if p.flag in _NOUN_TAGS
+        and len(p.word) > 1
+        and 0 < (tokenizer.FREQ.get(p.word) or 0) < rarer_than
     ]
 
 

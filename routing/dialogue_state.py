@@ -23,7 +23,7 @@ _ASPECT = re.compile(
     # colloquial forms (啥 = 什么, 咋 = 怎么, a final 不/没 asks yes-or-no) and aspects
     # every service has: photos, paying, receiving, online, how long at most
     r"啥|咋整|咋办|咋|些|么|不|没|多长|最长|最多|最快|照片|相片|交钱|交|领|弄|搞|"
-    r"手机上|手机|APP|app|小程序|在|上|跑|趟|"
+    r"手机上|手机|APP|app|小程序|在|上|跑|趟|工本费|申请|去|行不行|"
     r"[，,。.？?！!、\s]"
 )
 FOLLOW_UP_MAX_CHARS = 16
@@ -176,7 +176,7 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text.strip()))
 
 
-def closer_to_the_turn(combined: BotAnswer, own: BotAnswer) -> RankedArticle | None:
+def closer_to_the_turn(combined: BotAnswer, own: BotAnswer, text: str = "") -> RankedArticle | None:
     """The article a follow-up means, when not the best of its topic-combined query.
 
     The combined query (topic + follow-up) carries the topic's words, which favour the topic
@@ -200,7 +200,21 @@ def closer_to_the_turn(combined: BotAnswer, own: BotAnswer) -> RankedArticle | N
     # (要花钱不, 去哪里申请) rank unrelated articles, which must not pull the answer away
     if best.article_id not in {r.article_id for r in own.ranking[:FOLLOW_UP_CANDIDATES]}:
         return None
+    if text and aspect_only(text) and not _decisively_first(best, own.ranking):
+        # nothing but an aspect (工本费多少 after the ID renewal): its own ranking is a near
+        # tie of every article that mentions a fee; only one that clearly leads it (要准备些啥
+        # 材料 → the enrolment-materials article) is the article meant
+        return None
     return best
+
+
+ASPECT_LEAD = 0.02  # how far an aspect-only turn's own best must lead its runner-up
+
+
+def _decisively_first(article: RankedArticle, ranking: tuple[RankedArticle, ...]) -> bool:
+    if ranking[0].article_id != article.article_id:
+        return False
+    return len(ranking) < 2 or ranking[0].score - ranking[1].score >= ASPECT_LEAD
 
 
 _WHO_ANSWERS = re.compile(

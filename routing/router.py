@@ -355,7 +355,7 @@ class Router:
                 # a longer question that nothing answers by itself may still be about the
                 # topic (拿到新卡以后还要弄啥不，直接就能去医院刷吗): only a sure answer counts
                 query = f"{state.topic_query} {text}"
-                combined = await self._settle_follow_up(await self.bot.answer(query), answer)
+                combined = await self._settle_follow_up(await self.bot.answer(query), answer, text)
                 if combined.decision is KbDecision.ANSWER:
                     return self._in_context(combined, answer), query
             return answer, text
@@ -373,9 +373,14 @@ class Router:
             # names something new the knowledge base knows (one character beyond the aspect
             # words names nothing: 收钱吗 after the water-meter transfer asks its fee)
             return answer, text
-        combined = await self._settle_follow_up(await self.bot.answer(query), answer)
+        combined = await self._settle_follow_up(await self.bot.answer(query), answer, text)
+        turn_points_at_topic = bool(answer.ranking) and (
+            answer.ranking[0].article_id == state.topic_article
+        )
         if combined.decision is KbDecision.ANSWER and (
-            not remainder or combined.kb_article_id != state.topic_article
+            # (the turn's own best is the topic too: 他是职工医保，去哪申请 after the
+            # long-term-care answer names a detail of it, not another article)
+            not remainder or combined.kb_article_id != state.topic_article or turn_points_at_topic
         ):
             return self._in_context(combined, answer), query
         choices = combined.choices or answer.choices
@@ -399,12 +404,12 @@ class Router:
             return self._in_context(combined, answer), query
         return answer, text
 
-    async def _settle_follow_up(self, combined: BotAnswer, own: BotAnswer) -> BotAnswer:
+    async def _settle_follow_up(self, combined: BotAnswer, own: BotAnswer, text: str) -> BotAnswer:
         """A sure answer to the topic-combined query, or the close sibling the follow-up's own
         words point to (asked by its question, so it is answered as the article says)."""
         if combined.decision is not KbDecision.ANSWER:
             return combined
-        sibling = closer_to_the_turn(combined, own)
+        sibling = closer_to_the_turn(combined, own, text)
         if sibling is None:
             return combined
         picked = await self.bot.answer(sibling.question)

@@ -63,6 +63,7 @@ async def test_a_thing_no_article_mentions_is_named_in_the_result(small_kb: Know
     assert result.novel_terms == ("车船税",)
     assert (await small_kb.query("我老伴的身份证丢了，晚点去补行不行")).novel_terms == ()
     assert (await small_kb.query("补一个要几块钱")).novel_terms == ()
+    assert (await small_kb.query("她身体不好，单位能代办吗")).novel_terms == ()  # everyday nouns
     # an upsert teaches the knowledge base the word
     taxes = Article(
         "kb-0201",

@@ -278,6 +278,19 @@ def test_generic_words_ranking_an_unrelated_article_do_not_pull_the_answer_away(
     assert closer_to_the_turn(combined, own) is None
 
 
+def test_a_bare_aspect_moves_to_a_sibling_only_one_it_clearly_points_to():
+    """工本费多少 after the ID renewal: its own ranking is a near tie (the passport article by
+    a hair), so the topic article answers it; 要准备些啥材料 after the enrolment answer leads
+    its own ranking clearly, so the materials sibling does."""
+    combined = _answered(("renew", 1.47), ("visa", 1.43), ("passport", 1.42))
+    tie = _answered(("passport", 1.428), ("licence", 1.427), ("loan", 1.35), ("renew", 1.33))
+    assert closer_to_the_turn(combined, tie, "工本费多少") is None
+    clear = _answered(("passport", 1.49), ("licence", 1.42), ("loan", 1.35), ("renew", 1.33))
+    picked = closer_to_the_turn(combined, clear, "要准备些啥材料")
+    assert picked is not None
+    assert picked.article_id == "passport"
+
+
 def test_a_close_article_of_another_category_is_no_sibling():
     # 水表过户 + 收钱吗: the turn's own words rank the shop-overcharging article first, but it
     # is not the water-meter article's sibling; the topic article answers the fee
@@ -416,3 +429,35 @@ async def test_a_yes_after_asking_what_to_change_reads_back_again(hub: Hub):
     summary = await hub.say("v15", "对")
     assert "请核对" in summary.replies[-1].text
     assert "地址：幸福小区3栋" in summary.replies[-1].text
+
+
+
+async def test_a_detail_of_the_topic_keeps_the_topic_when_the_turn_itself_points_at_it(hub: Hub):
+    """他是职工医保，去哪申请 after the long-term-care answer: the turn names a detail (职工医保)
+    that a clarify choice shares (医保断缴), but the turn's own best article is the topic, so
+    the topic answers it."""
+    await hub.say("v17", "新生儿医保怎么办")
+    usual = hub.bot.answer
+    own = BotAnswer(
+        "consult",
+        0.6,
+        KbDecision.CLARIFY,
+        choices=("医保断缴后有什么影响，怎么补缴？",),
+        ranking=(
+            RankedArticle("kb-0001", "新生儿医保怎么办理？", 1.477),
+            RankedArticle("kb-0013", "医保断缴后有什么影响，怎么补缴？", 1.474),
+        ),
+    )
+
+    lapse = BotAnswer("consult", 0.9, KbDecision.ANSWER, "断缴3个月内可补缴。", "kb-0013")
+
+    async def answer(text: str) -> BotAnswer:
+        if text == "职工医保去哪申请":
+            return own
+        if text == own.choices[0]:
+            return lapse
+        return await usual(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    result = await hub.say("v17", "职工医保去哪申请")
+    assert "90天" in result.replies[-1].text
