@@ -431,7 +431,6 @@ async def test_a_yes_after_asking_what_to_change_reads_back_again(hub: Hub):
     assert "地址：幸福小区3栋" in summary.replies[-1].text
 
 
-
 async def test_a_detail_of_the_topic_keeps_the_topic_when_the_turn_itself_points_at_it(hub: Hub):
     """他是职工医保，去哪申请 after the long-term-care answer: the turn names a detail (职工医保)
     that a clarify choice shares (医保断缴), but the turn's own best article is the topic, so
