@@ -35,6 +35,9 @@ PUBLIC_STEPS = {
 }
 
 
+NO_CASES = "您目前没有登记的工单。如需查询，请提供工单号（如20261124-000123）。"
+
+
 class CaseStatusDesk:
     def __init__(self, cases: CaseRepository) -> None:
         self._cases = cases
@@ -58,7 +61,7 @@ class CaseStatusDesk:
             return _line(case)
         mine = await self._cases.find_for_customer(customer_id, phone=phone, limit=5)
         if not mine:
-            return "您目前没有登记的工单。如需查询，请提供工单号（如20261124-000123）。"
+            return NO_CASES
         return "您最近的工单：\n" + "\n".join(_line(c) for c in mine)
 
 

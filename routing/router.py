@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
-from cases.status import CaseStatusDesk
+from cases.status import NO_CASES, CaseStatusDesk
 from primitives.clock import Clock
 from primitives.errors import NotFound
 from routing import replies
@@ -335,7 +335,12 @@ class Router:
     async def _resolve(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
         own = _details_only(await self.bot.answer(text), text, self.config)
         answer, query = await self._through_topic(state, text, own)
-        if own.novel_terms and state.topic_article and answer.kb_article_id == state.topic_article:
+        again = answer.kb_article_id is not None and (
+            answer.kb_article_id == state.topic_article
+            # (or the guess of a clarify offer the citizen did not pick from)
+            or (query != text and state.topic_article is None)
+        )
+        if own.novel_terms and again:
             # the turn names something no article mentions (那车船税呢 after car inspection,
             # 现在利率是多少 after the loan limit): the last answer again would not answer it
             return replace(own, decision=KbDecision.NONE, kb_article_id=None, text=""), text
@@ -490,7 +495,10 @@ class Router:
             text = await self.case_status.describe(
                 customer.id, answer.entity("case_no"), phone=phone.value if phone else None
             )
-            return Say(text, answer)
+            if text != NO_CASES or answer.decision is not KbDecision.ANSWER:
+                return Say(text, answer)
+            # no case to tell about, and the knowledge base answers the turn (那新证没下来这段
+            # 时间坐飞机咋整 heard as a progress question): the answer is what was asked
         if answer.decision is KbDecision.ANSWER:
             return Say(answer.text, answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.CLARIFY and answer.choices:

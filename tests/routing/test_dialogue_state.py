@@ -460,3 +460,19 @@ async def test_a_detail_of_the_topic_keeps_the_topic_when_the_turn_itself_points
     hub.bot.answer = answer  # type: ignore[method-assign]
     result = await hub.say("v17", "职工医保去哪申请")
     assert "90天" in result.replies[-1].text
+
+
+async def test_a_progress_reading_without_a_case_gives_the_answer_found(hub: Hub):
+    """那新证没下来这段时间坐飞机咋整 heard as a progress question: the citizen has no case and
+    gave no number, and the knowledge base answers the turn, so the answer is what they get."""
+    answer_when(
+        hub,
+        "坐飞机",
+        BotAnswer("query_case_status", 0.6, KbDecision.ANSWER, "可申请临时身份证。", "kb-0017"),
+    )
+    result = await hub.say("v18", "那新证没下来这段时间坐飞机咋整")
+    assert "临时身份证" in result.replies[-1].text
+    # asked plainly, with no answer found, the status desk still says there is no case
+    answer_when(hub, "进展", BotAnswer("query_case_status", 0.9, KbDecision.NONE))
+    result = await hub.say("v18", "我的事情有进展了吗")
+    assert "没有登记的工单" in result.replies[-1].text
