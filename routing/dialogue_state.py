@@ -225,6 +225,19 @@ _WHO_ANSWERS = re.compile(
 _WANTS_A_PERSON = re.compile(r"转|接|换|找|叫|要(个|找)?(人工|真人|客服)")
 
 
+_ASKS_FOR_A_PERSON = re.compile(r"(转|接|找|叫|要|换|让)(一?个)?(人工|真人|活人|客服)")
+_DECLINES = re.compile(r"(不|别|没|无需|不用)(想|要|需要|必要)?(转|接|找|叫|要|换|让)")
+
+
+def asks_for_a_person(text: str) -> bool:
+    """Says outright that they want a person (我还是想找个真人问问, 转人工): whatever the
+    parser's confidence, that is the request (你是真人还是机器人 is a question, not one)."""
+    t = text.strip()
+    return (
+        bool(_ASKS_FOR_A_PERSON.search(t)) and not _DECLINES.search(t) and not asks_who_answers(t)
+    )
+
+
 def asks_who_answers(text: str) -> bool:
     """你是真人还是机器人: a question about who answers, not a request for a person (那给我
     转人工 is one)."""

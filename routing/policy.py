@@ -47,8 +47,13 @@ def decide(
     if tagged:
         reason = "elderly" if "elderly" in customer.tags else "vip"
         return Decision(Action.ESCALATE, reason, choose_queue(answer, policy), base)
-    # A clarify offers the citizen choices: only "nothing fits" counts toward handing over.
-    unsure = answer.decision is KbDecision.NONE and answer.intent not in SMALL_TALK
+    # A clarify offers the citizen choices: only "nothing fits" counts toward handing over;
+    # and a request the bot is sure is out of scope (明天会不会下雨) is understood, not unsure:
+    # a person cannot answer it better
+    off_topic = answer.intent == "out_of_scope" and trusted
+    unsure = (
+        answer.decision is KbDecision.NONE and answer.intent not in SMALL_TALK and not off_topic
+    )
     if unsure and unsure_streak + 1 >= policy.low_confidence_turns:
         return Decision(
             Action.ESCALATE, "bot_unsure", choose_queue(answer, policy), base, unsure=True

@@ -34,6 +34,7 @@ from routing.conversation_model import (
 from routing.customers import Customer, CustomerRepository, IdentityKind
 from routing.dialogue_state import (
     DialogueState,
+    asks_for_a_person,
     asks_who_answers,
     aspect_only,
     closer_to_the_turn,
@@ -334,6 +335,9 @@ class Router:
 
     async def _resolve(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
         own = _details_only(await self.bot.answer(text), text, self.config)
+        esc = self.config.escalation
+        if asks_for_a_person(text) and own.intent not in esc.emergency_intents:
+            own = replace(own, intent="ask_human", confidence=1.0)
         answer, query = await self._through_topic(state, text, own)
         again = answer.kb_article_id is not None and (
             answer.kb_article_id == state.topic_article

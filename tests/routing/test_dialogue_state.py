@@ -8,7 +8,12 @@ import pytest
 from mongo.client import Database
 from routing.bot import BotAnswer, KbDecision, RankedArticle
 from routing.conversation_model import ConversationState, Priority
-from routing.dialogue_state import asks_who_answers, closer_to_the_turn, is_question
+from routing.dialogue_state import (
+    asks_for_a_person,
+    asks_who_answers,
+    closer_to_the_turn,
+    is_question,
+)
 from tests.routing.conftest import Hub, make_hub
 
 
@@ -476,3 +481,24 @@ async def test_a_progress_reading_without_a_case_gives_the_answer_found(hub: Hub
     answer_when(hub, "进展", BotAnswer("query_case_status", 0.9, KbDecision.NONE))
     result = await hub.say("v18", "我的事情有进展了吗")
     assert "没有登记的工单" in result.replies[-1].text
+
+
+@pytest.mark.parametrize(
+    ("text", "wants"),
+    [
+        ("我还是想找个真人问问具体的", True),
+        ("能不能找个客服", True),
+        ("给我转人工", True),
+        ("不用转人工，我自己看", False),
+        ("你是真人还是机器人", False),
+        ("你们人工服务几点下班", False),
+    ],
+)
+def test_asking_outright_for_a_person(text: str, wants: bool):
+    assert asks_for_a_person(text) is wants
+
+
+async def test_asking_outright_for_a_person_queues_however_unsure_the_parser(hub: Hub):
+    answer_when(hub, "真人", BotAnswer("ask_human", 0.44, KbDecision.NONE))
+    result = await hub.say("v19", "我还是想找个真人问问具体的")
+    assert result.state is ConversationState.QUEUED

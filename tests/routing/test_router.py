@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 from mongo.customers import MongoCustomerRepository
 from routing import replies
+from routing.bot import BotAnswer, KbDecision
 from routing.conversation_model import ConversationState, Priority
 from routing.customers import Identity, IdentityKind
 from routing.events import ConversationQueued, SupervisorAlert
@@ -65,6 +66,22 @@ async def test_second_unsure_turn_in_a_row_escalates(hub: Hub):
     assert "暂无人工客服" in second.replies[-1].text
     assert "您前面还有" not in second.replies[-1].text
     assert second.replies[-1].quick_replies == ("留言", "预约回电")
+
+
+async def test_out_of_scope_turns_the_bot_is_sure_of_are_not_an_unsure_streak(hub: Hub):
+    """明天会不会下雨 twice: the bot understood both (out of scope, surely); a person would not
+    answer them better, so the citizen is not put in a queue for them."""
+    usual = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        if "下雨" in text:
+            return BotAnswer("out_of_scope", 0.9, KbDecision.NONE)
+        return await usual(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    await hub.say("v1", "明天会不会下雨")
+    second = await hub.say("v1", "那后天会不会下雨")
+    assert second.state is ConversationState.BOT
 
 
 async def test_the_queue_position_is_told_when_an_agent_is_on_duty(hub: Hub):
