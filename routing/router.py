@@ -336,8 +336,11 @@ class Router:
     async def _resolve(self, state: DialogueState, text: str) -> tuple[BotAnswer, str]:
         own = _details_only(await self.bot.answer(text), text, self.config)
         esc = self.config.escalation
-        if asks_for_a_person(text) and own.intent not in esc.emergency_intents:
-            own = replace(own, intent="ask_human", confidence=1.0)
+        sure = own.intent == "ask_human" and own.confidence >= esc.intent_confidence
+        if asks_for_a_person(text) and not sure and own.intent not in esc.emergency_intents:
+            # (the words decide, at the least confidence the policy trusts: what the parser
+            # itself was sure of stays as it said for the agents' transcript)
+            own = replace(own, intent="ask_human", confidence=esc.intent_confidence)
         answer, query = await self._through_topic(state, text, own)
         again = answer.kb_article_id is not None and (
             answer.kb_article_id == state.topic_article
