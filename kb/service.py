@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from kb.replies import clarify_text
 from kb.retriever import KbHit, Retriever, RetrieverConfig
 from kb.search import SearchHit, search_articles
 from kb.thresholds import Profile
-from kb.tokenize import dictionary_nouns, normalize
+from kb.tokenize import dictionary_nouns, mentioned_words
 from kb.vector_index import VectorIndex, VectorIndexConfig
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,10 @@ class KnowledgeBase:
         # indexes; faiss and bm25 are not safe against concurrent mutation.
         self._lock = threading.RLock()
         self._write = asyncio.Lock()
-        self._corpus = ""  # every article's every field, normalised: what the KB mentions
+        # the words each article mentions (every field), and in how many articles each is:
+        # a set lookup per query noun, updated per article on upserts
+        self._mentions: dict[str, frozenset[str]] = {}
+        self._mentioned: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return len(self._indexes.articles)
@@ -100,7 +103,10 @@ class KnowledgeBase:
         )
         with self._lock:
             self._indexes.build(articles, indexes.vectors)
-            self._corpus = _corpus(self._indexes.articles.values())
+            self._mentions.clear()
+            self._mentioned.clear()
+            for article in self._indexes.articles.values():
+                self._mention(article)
         log.info("kb.loaded", extra={"articles": len(articles), "embedder": self.embedder.name})
 
     async def query(self, text: str, limit: int = CLARIFY_CHOICES) -> KbResult:
@@ -115,7 +121,7 @@ class KnowledgeBase:
         with self._lock:
             retrieval = self._retriever.retrieve_embedded(text, vector, max(limit, CLARIFY_CHOICES))
             nouns = dictionary_nouns(text, rarer_than=COMMON_NOUN_FREQ)
-            novel = tuple(w for w in nouns if _names_a_thing(w, self._corpus))
+            novel = tuple(w for w in nouns if _names_a_thing(w) and not self._mentioned[w])
         verdict = decide(retrieval, self.profile)
         hits = retrieval.hits
         if verdict.decision is KbDecision.ANSWER:
@@ -169,27 +175,28 @@ class KnowledgeBase:
     def _apply_upsert(self, article: Article, vectors: object) -> None:
         with self._lock:
             self._indexes.upsert(article, vectors)  # type: ignore[arg-type]
-            self._corpus = _corpus(self._indexes.articles.values())
+            self._forget(article.id)
+            self._mention(article)
 
     def _apply_delete(self, article_id: str) -> None:
         with self._lock:
             self._indexes.delete(article_id)
-            self._corpus = _corpus(self._indexes.articles.values())
+            self._forget(article_id)
+
+    def _mention(self, article: Article) -> None:
+        words = mentioned_words(every_field_text(article))
+        self._mentions[article.id] = words
+        self._mentioned.update(words)
+
+    def _forget(self, article_id: str) -> None:
+        self._mentioned.subtract(self._mentions.pop(article_id, frozenset()))
+        self._mentioned += Counter()  # drops the words no article mentions any more
 
 
-def _corpus(articles: Iterable[Article]) -> str:
-    return "\n".join(normalize(every_field_text(a)) for a in articles)
-
-
-def _names_a_thing(noun: str, corpus: str) -> bool:
-    """A noun the articles never mention, and not a quantity or a pointer (几块钱, 那边), a
-    time (晚点) or a person (老伴: who asks, not what about)."""
-    return (
-        noun[0] not in _QUANTITY_OR_POINTER
-        and noun[-1] not in _TIME
-        and noun not in PEOPLE
-        and noun not in corpus
-    )
+def _names_a_thing(noun: str) -> bool:
+    """Not a quantity or a pointer (几块钱, 那边), a time (晚点) or a person (老伴: who asks,
+    not what about)."""
+    return noun[0] not in _QUANTITY_OR_POINTER and noun[-1] not in _TIME and noun not in PEOPLE
 
 
 # jieba's dictionary count from which a noun is everyday language (身体 7,962, 医院 7,376),

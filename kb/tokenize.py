@@ -243,6 +243,12 @@ def dictionary_nouns(text: str, rarer_than: int) -> list[str]:
     ]
 
 
+def mentioned_words(text: str) -> frozenset[str]:
+    """Every dictionary word of two or more characters in `text`, the parts of long words too
+    (search mode: 移动宽带 gives 移动, 宽带): what a text mentions, for a set lookup."""
+    return frozenset(w for w in _jieba().lcut_for_search(normalize(text), HMM=False) if len(w) > 1)
+
+
 def is_cjk(char: str) -> bool:
     return bool(_CJK.match(char))
 

@@ -75,6 +75,8 @@ async def test_a_thing_no_article_mentions_is_named_in_the_result(small_kb: Know
     )
     await small_kb.upsert(taxes)
     assert (await small_kb.query("那车船税呢，在哪交")).novel_terms == ()
+    await small_kb.delete("kb-0201")
+    assert (await small_kb.query("那车船税呢，在哪交")).novel_terms == ("车船税",)
 
 
 def test_search_marks_exact_words(small_kb: KnowledgeBase):
