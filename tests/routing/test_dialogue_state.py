@@ -214,6 +214,8 @@ def test_cantonese_and_framed_yes_words_confirm():
     from routing.intake import _confirms, _confirms_and_urges
 
     assert all(_confirms(w) for w in ("冇问题", "这回对头了", "没错啦", "好的呀", "系啊"))
+    assert _confirms("要得，没得问题")
+    assert _confirms("啱晒，就咁")
     assert _confirms_and_urges("冇问题，就咁啦")
     assert not any(_confirms(w) for w in ("对了吗", "这回不对了", "中不中", "不是"))
 
