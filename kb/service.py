@@ -118,10 +118,13 @@ class KnowledgeBase:
         if not text:
             return KbResult(KbDecision.NONE, [], 0.0)
         vector = self.embedder.embed_queries([text[:EMBED_QUERY_CHARS]])[0]
+        # tagging reads only the query: done before the lock, which guards the indexes
+        nouns = [
+            w for w in dictionary_nouns(text, rarer_than=COMMON_NOUN_FREQ) if _names_a_thing(w)
+        ]
         with self._lock:
             retrieval = self._retriever.retrieve_embedded(text, vector, max(limit, CLARIFY_CHOICES))
-            nouns = dictionary_nouns(text, rarer_than=COMMON_NOUN_FREQ)
-            novel = tuple(w for w in nouns if _names_a_thing(w) and not self._mentioned[w])
+            novel = tuple(w for w in nouns if not self._mentioned[w])
         verdict = decide(retrieval, self.profile)
         hits = retrieval.hits
         if verdict.decision is KbDecision.ANSWER:

@@ -721,8 +721,8 @@ def _mostly_place(text: str, answer: BotAnswer) -> bool:
     if not address or is_question(text):
         return False
     rest = text
-    for said in (address, answer.entity("district") or ""):
-        rest = rest.replace(said, "") if said else rest
+    for said in filter(None, (address, answer.entity("district"))):
+        rest = rest.replace(said, "")
     return len(re.sub(r"[\s，,。.：:！!]", "", rest)) <= MOSTLY_PLACE_REST
 
 
