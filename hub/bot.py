@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from hub.settings import Settings
@@ -47,7 +47,8 @@ class NluKbBot:
         entities = tuple((e.entity, e.value) for e in parsed.entities)
         if _is_small_talk(parsed, text):
             return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
-        return combine(parsed, found, entities)
+        answer = combine(parsed, found, entities)
+        return replace(answer, intents=tuple((s.name, s.confidence) for s in parsed.ranking))
 
     def status(self) -> dict[str, object]:
         probe = getattr(self.parser, "status", None)

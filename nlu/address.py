@@ -52,11 +52,11 @@ _NUMBERED_PLACE = re.compile(
     r"(?:[市省区县]|第)[一二三四五六七八九十]{1,2}(?:人民|中心|附属)?(?:医院|中学|小学|中(?![心国午]))"
     r"|(?<![一二三四五六七八九十\d])[一二三四五六七八九十]{2}(?:广场|大道|大街|路|公园)"
 )
-# District, then road is how an address is written (青云谱区洪都中大道, 新建区长堎大道): the
+# District (or town), then road is how an address is written (青云谱区洪都中大道, 莲塘镇澄湖北大道): the
 # characters between them name the road even where the word segmenter splits them oddly.
 # (a name has no pronoun, particle or locative in it: 社区门口那条路 names no road)
 _ROAD_AFTER_DISTRICT = re.compile(
-    r"(?<=[区县])(?![一每整各])(?:(?![这那哪的条个在了是有从往向边旁口里上下前后])[\u4e00-\u9fff]){2,5}?"
+    r"(?<=[区县镇乡])(?![一每整各])(?:(?![这那哪的条个在了是有从往向边旁口里上下前后])[\u4e00-\u9fff]){2,5}?"
     r"(?:大道|大街|路|街)(?![道口])"
 )
 # A station is a place on its own (从火车站到…): one per city, or named by the city.
@@ -88,6 +88,8 @@ def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
             begin = spans.pop()[0]
         spans.append((begin, stop))
     for m in _ROAD_AFTER_DISTRICT.finditer(text):
+        # a span found inside the road's name cut its left edge (澄湖北大道 read as 湖北大道)
+        spans = [(m.start(), e) if m.start() < s < m.end() else (s, e) for s, e in spans]
         if not any(s < m.end() and m.start() < e for s, e in spans):
             stop = _AFTER.match(text, m.end()).end()
             spans.append((m.start(), stop))
@@ -97,7 +99,19 @@ def find_addresses(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
         spans = [x for x in spans if x not in inside]
         if not any(s < m.end() and m.start() < e for s, e in spans):
             spans.append(m.span())
-    return sorted(spans)
+    return _joined(text, sorted(spans))
+
+
+def _joined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans that touch are one address, whichever rule found each part (东湖区八一大道168号
+    锦江小区5栋: the road after the district, then the estate and building)."""
+    out: list[tuple[int, int]] = []
+    for begin, stop in spans:
+        if out and not text[out[-1][1] : begin].strip():
+            out[-1] = (out[-1][0], max(stop, out[-1][1]))
+        else:
+            out.append((begin, stop))
+    return out
 
 
 def _place(tokens: list[Token], i: int) -> tuple[int, int] | None:

@@ -40,6 +40,9 @@ class BotAnswer:
     # things the text names that no article mentions (车船税): a follow-up naming one is not
     # answered by repeating the last article
     novel_terms: tuple[str, ...] = ()
+    # the parser's intents with their confidence, best first (a request split between two
+    # case kinds is still a request: routing/intake.Intake.request_confidence)
+    intents: tuple[tuple[str, float], ...] = ()
 
     def entity(self, name: str) -> str | None:
         return next((v for k, v in self.entities if k == name), None)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kb.colloquial import standardize
 from routing.bot import BotAnswer, KbDecision, RankedArticle
 
 DIALOGUE_META = "dialogue"  # the bot reply's meta key holding the state it left (JSON)
@@ -142,7 +143,8 @@ def follow_up_of(state: DialogueState, text: str) -> tuple[str, str] | None:
         return None
     if len(t) > FOLLOW_UP_MAX_CHARS or phone_in(t):
         return None
-    remainder = _ASPECT.sub("", t)
+    # (in standard words: 要等几耐 asks how long, as 要等多久 does)
+    remainder = _ASPECT.sub("", standardize(t))
     return f"{state.topic_query} {t}", remainder
 
 
@@ -161,19 +163,21 @@ _QUESTION = re.compile(
     r"[？?]|吗|呢|怎么|咋|啥|什么|多少|哪|谁|(?<![好十这那前])几[个天年月号点岁]|"
     # A-not-A asks yes or no (收不收钱, 退不退, 能不能, 有没有)
     r"(?![不没])([\u4e00-\u9fff])[不没]\1|可不可以|"
-    r"[不没么嘛][？?]?$"
+    r"[不没么嘛][？?]?$|"
+    # …ending a clause too (能在手机上弄不，不想跑车管所); not 那么, 这么
+    r"(?:[不没]|(?<![那这怎什多])么)(?=[，,；;\s])"
 )
 
 
 def aspect_only(text: str) -> bool:
     """Nothing but aspect words (要提前预约不, 多少钱, 要带啥): a question about something
     said before, never a request by itself."""
-    return not _ASPECT.sub("", text.strip())
+    return not _ASPECT.sub("", standardize(text))
 
 
 def is_question(text: str) -> bool:
     """Phrased as a question (colloquial forms too: 能领失业金不, 要带啥)."""
-    return bool(_QUESTION.search(text.strip()))
+    return bool(_QUESTION.search(standardize(text)))
 
 
 def closer_to_the_turn(combined: BotAnswer, own: BotAnswer, text: str = "") -> RankedArticle | None:

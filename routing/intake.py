@@ -130,6 +130,11 @@ class Intake:
         self._policy = policy
         self._callback_at = callback_at  # when a callback can happen (the queue's hours)
 
+    @property
+    def intents(self) -> frozenset[str]:
+        """The intents taken in as a case (complaint, report_repair …)."""
+        return frozenset(self._policy.intents)
+
     def kind_for(self, answer: BotAnswer, text: str, trusted: bool) -> str | None:
         """The case type a turn starts an intake for, or None."""
         if trusted and answer.intent in self._policy.intents:
@@ -137,6 +142,16 @@ class Intake:
         if self._policy.ask.get("todo") and any(w in text for w in self._policy.callback_words):
             return "todo"
         return None
+
+    def request_confidence(self, answer: BotAnswer) -> float:
+        """How sure the parser is that the turn asks for a case of some kind: the request
+        intents' confidence together (路上有个大坑…能不能派人补一下: report_repair 0.48,
+        complaint 0.26), when the best of them is the turn's intent."""
+        if answer.intent not in self._policy.intents:
+            return 0.0
+        if not answer.intents:
+            return answer.confidence
+        return sum(c for name, c in answer.intents if name in self._policy.intents)
 
     def kind_for_intent(self, intent: str) -> str | None:
         return self._policy.intents.get(intent)

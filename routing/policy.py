@@ -11,6 +11,9 @@ from routing.conversation_model import Priority
 from routing.customers import Customer
 
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
+# Feedback on the service (给你点个赞, 建议你们…): acknowledged, never read as a question about
+# the last topic, and not a turn the bot failed to understand
+FEEDBACK = frozenset({"praise", "suggestion", "rate_service"})
 _SERVICE_TYPE_QUEUE = "domestic_service"
 
 
@@ -50,9 +53,9 @@ def decide(
     # A clarify offers the citizen choices: only "nothing fits" counts toward handing over;
     # and a request the bot is sure is out of scope (明天会不会下雨) is understood, not unsure:
     # a person cannot answer it better
-    off_topic = answer.intent == "out_of_scope" and trusted
+    understood = trusted and (answer.intent == "out_of_scope" or answer.intent in FEEDBACK)
     unsure = (
-        answer.decision is KbDecision.NONE and answer.intent not in SMALL_TALK and not off_topic
+        answer.decision is KbDecision.NONE and answer.intent not in SMALL_TALK and not understood
     )
     if unsure and unsure_streak + 1 >= policy.low_confidence_turns:
         return Decision(

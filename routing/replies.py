@@ -13,6 +13,11 @@ BOT_IDENTITY = (
     "我是12345市民服务热线的智能客服，可以解答办事咨询，帮您登记投诉、报修和家政预约。"
     "需要人工服务请回复“转人工”。"
 )
+PRAISE = "感谢您的肯定和鼓励！还有其他问题可以随时问我。"
+SUGGESTION = (
+    "感谢您的宝贵建议！如需登记为正式建议、由相关部门答复，请回复“转人工”，客服会为您登记。"
+)
+RATED = "感谢您的评价，我们会继续改进服务。还有其他问题可以随时问我。"
 NOT_UNDERSTOOD = "抱歉，我还没有理解您的问题。能换个说法再描述一下吗？您也可以回复“转人工”。"
 CLARIFY_PREFIX = "您是想问以下哪个问题？"
 # an answer to a follow-up of a clarify offer nobody picked from: which question it answers

@@ -60,7 +60,7 @@ from routing.messages import (
 )
 from routing.outbox import OutboundMessage, Outbox
 from routing.pending_dialogs import CALLBACK_QUEUE, PendingDialogs
-from routing.policy import SMALL_TALK, Action, Decision, choose_queue, decide
+from routing.policy import FEEDBACK, SMALL_TALK, Action, Decision, choose_queue, decide
 from routing.reply_watch import AgentReplyWatch
 from routing.timers import Scheduler
 from routing.turns import (
@@ -77,6 +77,9 @@ from routing.waiting import QueueEntry
 log = logging.getLogger(__name__)
 
 ASSIGNED_NOTICE_KEY = "assigned"
+# how sure the parser must be that a turn phrased as a question is feedback all the same
+# (建议你们以后能不能发个短信提醒 0.92; 能网上办不 不想跑车管所 is read as a suggestion at 0.62)
+FEEDBACK_QUESTION_CONFIDENCE = 0.85
 
 
 class Router:
@@ -251,7 +254,7 @@ class Router:
         if offered and text is inbound.text and answer.decision is not KbDecision.ANSWER:
             answer, query = await self._settle_clarify(answer, query, text, offered)
         esc = self.config.escalation
-        state = remember(heard, inbound.text, answer, query, esc.intents)
+        state = remember(heard, inbound.text, answer, query, esc.intents | self.intake.intents)
         if conv.state in WAITING:
             return await self._while_waiting(await self._keep(conv, state), answer)
         if answer.intent in esc.emergency_intents:  # never delayed by an intake
@@ -271,7 +274,6 @@ class Router:
         if state.intake:
             step = await self.intake.turn(state, inbound.text, answer, conv)
             return await self._intake_step(conv, customer, step, answer)
-        trusted = answer.confidence >= esc.intent_confidence
         # a request phrased as a question (能不能派个师傅来, 帮我约一个吗) or one that names
         # a place is a request
         question = _asks(inbound.text, answer)
@@ -283,7 +285,17 @@ class Router:
             # to complain about a taxi) is answered; asking for it to be done starts the case
             conv = await self._keep(conv, state)
             return conv, [await self._bot_reply(conv, customer, answer)]
-        kind = None if asked else self.intake.kind_for(answer, inbound.text, trusted)
+        details = (
+            _details_only_text(inbound.text)
+            or _place_and_phone(inbound.text, answer)
+            or (phone_in(inbound.text) is not None and state.slot("address") is not None)
+        )
+        # a request split between case kinds (report_repair 0.48, complaint 0.26) is a request;
+        # bare details (where, a phone) are not one of their own, whatever the parser's guesses
+        request = answer.confidence >= esc.intent_confidence or (
+            not details and self.intake.request_confidence(answer) >= esc.intent_confidence
+        )
+        kind = None if asked else self.intake.kind_for(answer, inbound.text, request)
         # a request the parser is unsure of that names where (帮我下个单，格力挂机，西湖区
         # 朝阳路66号…): no article fits, so take it in; the read-back shows its type and the
         # citizen can still say 取消
@@ -298,20 +310,16 @@ class Router:
             # 桃源小区12栋，就在一楼门面): whatever the parser makes of an address
             step = self.intake.start(state, earlier, heard.main_text)
             return await self._intake_step(conv, customer, step, answer)
+        first = heard if heard.main_text else state  # (this turn's details replace nothing)
+        if kind is None and not asked and first.main_text and details:
+            # what and where came first (a request the bot was unsure of, or asked about), the
+            # phone now: the details add up to the request
+            kind = self.intake.kind_for_intent(first.main_intent)
+            if kind is not None:
+                step = self.intake.start(state, kind, first.main_text)
+                return await self._intake_step(conv, customer, step, answer)
         if kind is None and not asked and unsure_with_place:
             kind = self.intake.kind_for_intent(answer.intent)
-        details = (
-            _details_only_text(inbound.text)
-            or _place_and_phone(inbound.text, answer)
-            or (phone_in(inbound.text) is not None and state.slot("address") is not None)
-        )
-        if kind is None and not asked and state.main_text and details:
-            # what and where came first (a request the bot was unsure of), the phone now:
-            # the details add up to the request
-            kind = self.intake.kind_for_intent(state.main_intent)
-            if kind is not None:
-                step = self.intake.start(state, kind, state.main_text)
-                return await self._intake_step(conv, customer, step, answer)
         if kind is not None:
             if not state.slot("phone"):
                 state = state.with_slots(phone=_phone_of(customer))
@@ -360,7 +368,7 @@ class Router:
         topic may answer), or its own answer."""
         found = follow_up_of(state, text)
         esc = self.config.escalation
-        if answer.intent in esc.emergency_intents:
+        if answer.intent in esc.emergency_intents or self._feedback(answer, text):
             return answer, text
         if found is None:
             if answer.decision is KbDecision.NONE and in_topic_question(state, text):
@@ -428,6 +436,16 @@ class Router:
         if picked.decision is not KbDecision.ANSWER or picked.kb_article_id != sibling.article_id:
             return combined
         return picked
+
+    def _feedback(self, answer: BotAnswer, text: str) -> bool:
+        """Praise or a suggestion, not a question about the topic: the parser is sure, and
+        sure beyond doubt when the turn reads as a question (能在手机上弄不，不想跑车管所
+        sounds like a suggestion to it)."""
+        if answer.intent not in FEEDBACK:
+            return False
+        if is_question(text):
+            return answer.confidence >= FEEDBACK_QUESTION_CONFIDENCE
+        return answer.confidence >= self.config.escalation.intent_confidence
 
     def _in_context(self, rewritten: BotAnswer, own: BotAnswer) -> BotAnswer:
         """An answer found with the topic's help: its article, but what the turn itself asks
@@ -506,6 +524,14 @@ class Router:
                 return Say(text, answer)
             # no case to tell about, and the knowledge base answers the turn (那新证没下来这段
             # 时间坐飞机咋整 heard as a progress question): the answer is what was asked
+        feedback = {
+            "praise": replies.PRAISE,
+            "suggestion": replies.SUGGESTION,
+            "rate_service": replies.RATED,
+        }
+        sure = answer.confidence >= self.config.escalation.intent_confidence
+        if answer.intent in feedback and sure and answer.decision is not KbDecision.ANSWER:
+            return Say(feedback[answer.intent], answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.ANSWER:
             return Say(answer.text, answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.CLARIFY and answer.choices:

@@ -77,6 +77,40 @@ def test_the_model_decides_indirect_emergencies_the_lexicon_does_not_know():
     assert not DECISION.decide(text, 0.3).emergency
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("她耳朵背又走不动路，家里想请个人定期上门看看", "framed:lasting"),
+        ("奶奶卧床好几年了，耳朵也背，跟她说话要很大声", "framed:lasting"),
+        ("老人走不了远路，老年证我帮他去领行不行", "framed:administrative"),
+        ("我爷爷中风过，残疾证要准备什么", "framed:administrative"),
+    ],
+)
+def test_a_lasting_condition_or_an_errand_is_not_evidence_of_an_emergency_now(
+    text: str, reason: str
+):
+    verdict = DECISION.decide(text, 0.9)
+    assert (verdict.emergency, verdict.reason) == (False, reason)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸有老年痴呆，今天下午出去到现在还没回来",
+        "瘫痪在床的爷爷突然脸色发紫，叫也叫不应",
+        "坐轮椅的外公刚从轮椅上翻下来了，一动不动",
+    ],
+)
+def test_something_sudden_reopens_a_lasting_condition(text: str):
+    assert DECISION.decide(text, 0.9).emergency
+
+
+def test_the_model_alone_needs_a_sentence_but_a_call_makes_up_for_its_length():
+    assert DECISION.decide("能上门来拉不", 0.9) == DECISION.decide("x", 0).__class__(False, "low")
+    assert DECISION.decide("我爸心脏病犯了，快来人", 0.1, rest_score=0.9).emergency
+    assert not DECISION.decide("我爸心脏病犯了，快来人", 0.1, rest_score=0.2).emergency
+
+
 def test_a_phone_number_is_never_an_emergency():
     """A number sent while queued once upgraded the conversation to an emergency."""
     assert not DECISION.decide("13800138000", 0.99).emergency

@@ -105,6 +105,9 @@ def test_service_types_are_canonicalised_through_synonyms(
         # district, then road: the characters between them name the road
         ("青云谱区洪都中大道那个广场", "洪都中大道"),
         ("新建区长堎大道公交站边上", "长堎大道"),
+        # …found by two rules, still one address; a town before the road
+        ("东湖区八一大道168号锦江小区5栋2单元301", "八一大道168号锦江小区5栋2单元301"),
+        ("南昌县莲塘镇澄湖北大道66号", "澄湖北大道66号"),
     ],
 )
 def test_addresses_are_found_by_pattern(extractor: EntityExtractor, text: str, address: str):

@@ -504,3 +504,81 @@ async def test_asking_outright_for_a_person_queues_however_unsure_the_parser(hub
     answer_when(hub, "真人", BotAnswer("ask_human", 0.44, KbDecision.NONE))
     result = await hub.say("v19", "我还是想找个真人问问具体的")
     assert result.state is ConversationState.QUEUED
+
+
+async def test_a_request_split_between_two_case_kinds_is_still_taken_in(hub: Hub):
+    """report_repair 0.48 with complaint 0.26 second: together the parser is sure a case is
+    asked for, and the best of them is taken in; one alone as unsure is not."""
+    split = BotAnswer(
+        "report_repair",
+        0.48,
+        KbDecision.NONE,
+        intents=(("report_repair", 0.48), ("complaint", 0.26), ("consult", 0.1)),
+    )
+    answer_when(hub, "大坑", split)
+    result = await hub.say("v20", "路上有个大坑，好几个骑电动车的都摔过，能不能派人补一下")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert (conv.dialogue.intake, conv.dialogue.asking) == ("repair", "address")
+
+    alone = BotAnswer(
+        "report_repair",
+        0.48,
+        KbDecision.NONE,
+        intents=(("report_repair", 0.48), ("consult", 0.3), ("complaint", 0.01)),
+    )
+    answer_when(hub, "路面", alone)
+    result = await hub.say("v21", "路面有点不平整，想问一下")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert conv.dialogue.intake == ""
+
+
+async def test_praise_and_a_suggestion_are_acknowledged_not_read_as_the_topic(hub: Hub):
+    await hub.say("v22", "新生儿医保怎么办")
+    answer_when(hub, "点个赞", BotAnswer("praise", 0.72, KbDecision.NONE))
+    result = await hub.say("v22", "你这个回答得蛮清楚，给你点个赞")
+    assert [r.text for r in result.replies] == ["感谢您的肯定和鼓励！还有其他问题可以随时问我。"]
+    answer_when(hub, "短信提醒", BotAnswer("suggestion", 0.92, KbDecision.NONE))
+    result = await hub.say("v22", "建议你们医保缴费前能不能发个短信提醒")
+    assert "感谢您的宝贵建议" in result.replies[0].text
+    assert result.state is ConversationState.BOT
+
+
+async def test_a_question_the_parser_half_hears_as_a_suggestion_stays_on_the_topic(hub: Hub):
+    await hub.say("v23", "新生儿医保怎么办")
+    turn = "医保能在手机上弄不，不想跑窗口"
+    usual = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:  # the turn alone, not the topic-combined query
+        return BotAnswer("suggestion", 0.69, KbDecision.NONE) if text == turn else await usual(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+    result = await hub.say("v23", turn)
+    assert result.replies[0].text == "新生儿在出生后90天内办理居民医保参保登记。"
+
+
+async def test_details_after_a_question_about_a_service_order_that_service(hub: Hub):
+    """想搵个月嫂，点样约啊 is answered (how booking works); an address and a phone next are
+    the order's details, whatever the parser guesses of them (report_repair 0.34)."""
+    asked = BotAnswer(
+        "order_domestic_service",
+        0.8,
+        KbDecision.ANSWER,
+        "可在平台预约月嫂。",
+        "kb-0075",
+        "家政服务",
+    )
+    answer_when(hub, "月嫂", asked)
+    details = BotAnswer(
+        "report_repair",
+        0.34,
+        KbDecision.NONE,
+        entities=(("district", "青云谱区"), ("address", "洪都中大道"), ("phone", "15879112345")),
+        intents=(("report_repair", 0.34), ("consult", 0.22), ("order_domestic_service", 0.15)),
+    )
+    answer_when(hub, "洪都中大道", details)
+    result = await hub.say("v24", "想搵个月嫂，点样约啊")
+    assert result.replies[0].text == "可在平台预约月嫂。"
+    result = await hub.say("v24", "我哋住青云谱区洪都中大道，电话15879112345")
+    conv = await hub.stack.router.book.get(result.conversation_id)
+    assert (conv.dialogue.intake, conv.dialogue.asking) == ("domestic_service_order", "confirm")
+    assert conv.dialogue.slot("what") == "想搵个月嫂，点样约啊"
