@@ -30,6 +30,8 @@ SETS = {
     "dev (tuned on)": DATA / "emergency_dev.yml",
     "held-out (looked at since: one idiom, missing-elder training sentences)": DATA
     / "emergency_heldout.yml",
+    "held-out 2 (written blind 2026-12-05 after the lasting-condition frame; run once)": DATA
+    / "emergency_heldout2.yml",
 }
 HEADERS = [
     "decision", "set", "emergencies", "recall", "ordinary", "false alarms",

@@ -87,6 +87,8 @@ def combine(
             kb_question=best.question,
             ranking=ranking,
             novel_terms=found.novel_terms,
+            terms=found.terms,
+            kb_mentions=found.best_mentions,
         )
     if decision is KbDecision.CLARIFY:
         return BotAnswer(
@@ -100,6 +102,7 @@ def combine(
             entities,
             ranking=ranking,
             novel_terms=found.novel_terms,
+            terms=found.terms,
         )
     return BotAnswer(
         parsed.intent,
@@ -108,6 +111,7 @@ def combine(
         entities=entities,
         ranking=ranking,
         novel_terms=found.novel_terms,
+        terms=found.terms,
     )
 
 

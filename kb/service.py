@@ -48,6 +48,11 @@ class KbResult:
     # nouns of the query that no article mentions (车船税, 美国签证): the query is about
     # something the knowledge base does not hold, whatever article ranks best
     novel_terms: tuple[str, ...] = ()
+    # the query's nouns that name a thing (novel or not), and the words the best article
+    # mentions (answer only): a follow-up answered with an article that never mentions what
+    # it names (交强险 after car inspection) was not answered
+    terms: tuple[str, ...] = ()
+    best_mentions: frozenset[str] = frozenset()
 
     @property
     def best(self) -> KbHit | None:
@@ -125,19 +130,24 @@ class KnowledgeBase:
         with self._lock:
             retrieval = self._retriever.retrieve_embedded(text, vector, max(limit, CLARIFY_CHOICES))
             novel = tuple(w for w in nouns if not self._mentioned[w])
+            hits = retrieval.hits
+            mentions = self._mentions.get(hits[0].article.id, frozenset()) if hits else frozenset()
         verdict = decide(retrieval, self.profile)
-        hits = retrieval.hits
+        said = {"novel_terms": novel, "terms": tuple(nouns)}
         if verdict.decision is KbDecision.ANSWER:
             answer = hits[0].article.answer
             return KbResult(
-                verdict.decision, hits, verdict.confidence, answer_text=answer, novel_terms=novel
+                verdict.decision,
+                hits,
+                verdict.confidence,
+                answer_text=answer,
+                best_mentions=mentions,
+                **said,
             )
         if verdict.decision is KbDecision.CLARIFY:
             text_ = clarify_text([h.article.question for h in hits[:CLARIFY_CHOICES]])
-            return KbResult(
-                verdict.decision, hits, verdict.confidence, clarify_text=text_, novel_terms=novel
-            )
-        return KbResult(verdict.decision, hits, verdict.confidence, novel_terms=novel)
+            return KbResult(verdict.decision, hits, verdict.confidence, clarify_text=text_, **said)
+        return KbResult(verdict.decision, hits, verdict.confidence, **said)
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:
         """The inbox's search: exact, typo-tolerant and pinyin matches with highlighted
@@ -197,9 +207,14 @@ class KnowledgeBase:
 
 
 def _names_a_thing(noun: str) -> bool:
-    """Not a quantity or a pointer (几块钱, 那边), a time (晚点) or a person (老伴: who asks,
-    not what about)."""
-    return noun[0] not in _QUANTITY_OR_POINTER and noun[-1] not in _TIME and noun not in PEOPLE
+    """Not a quantity or a pointer (几块钱, 那边), a time (晚点), a person (老伴: who asks,
+    not what about) or a part of the body (腿脚不方便: how the person is, not what about)."""
+    return (
+        noun[0] not in _QUANTITY_OR_POINTER
+        and noun[-1] not in _TIME
+        and noun not in PEOPLE
+        and noun not in BODY
+    )
 
 
 # jieba's dictionary count from which a noun is everyday language (身体 7,962, 医院 7,376),
@@ -216,3 +231,5 @@ _PEOPLE_WORDS = (
     "阿姨 舅舅 舅妈 姑姑 姑妈 姨妈 伯伯 大爷 大妈 大姐 大哥"
 )
 PEOPLE = frozenset(_PEOPLE_WORDS.split())
+_BODY_WORDS = "腿脚 手脚 耳朵 眼睛 腰杆 腰椎 膝盖 身子 身体 心脏 肚子 嗓子 牙齿 头发 脑子 脑壳 腿 脚 手 腰 头"
+BODY = frozenset(_BODY_WORDS.split())

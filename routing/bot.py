@@ -40,6 +40,11 @@ class BotAnswer:
     # things the text names that no article mentions (车船税): a follow-up naming one is not
     # answered by repeating the last article
     novel_terms: tuple[str, ...] = ()
+    # the things the text names (novel or not), and the words the answered article mentions:
+    # a follow-up naming what the topic article never mentions (交强险 after car inspection)
+    # is not answered with it again
+    terms: tuple[str, ...] = ()
+    kb_mentions: frozenset[str] = frozenset()
     # the parser's intents with their confidence, best first (a request split between two
     # case kinds is still a request: routing/intake.Intake.request_confidence)
     intents: tuple[tuple[str, float], ...] = ()

@@ -355,9 +355,10 @@ class Router:
             # (or the guess of a clarify offer the citizen did not pick from)
             or (query != text and state.topic_article is None)
         )
-        if own.novel_terms and again:
+        if again and (own.novel_terms or _unmentioned(own, text, answer)):
             # the turn names something no article mentions (那车船税呢 after car inspection,
-            # 现在利率是多少 after the loan limit): the last answer again would not answer it
+            # 现在利率是多少 after the loan limit), or that the topic article never mentions
+            # (交强险 after car inspection): the last answer again would not answer it
             return replace(own, decision=KbDecision.NONE, kb_article_id=None, text=""), text
         return answer, query
 
@@ -718,6 +719,23 @@ _PRICE = re.compile(r"多少钱|几块钱|(怎么|咋|如何)收|收费|价格|�
 _REQUEST = re.compile(
     r"帮我|给我|替我|派(个|人|一)|安排|约(个|一)|请(个|一)|上门|过来|来(一下|看看|修)|登记"
 )
+
+
+_CLAUSES = re.compile(r"[，,。.！!；;\s]+")
+
+
+def _unmentioned(own: BotAnswer, text: str, answer: BotAnswer) -> tuple[str, ...]:
+    """What the turn asks about that the answered article never mentions: a thing named in a
+    clause that asks (哪家保险公司便宜点; not 月子里出不了门 beside 线上能办吗, which says why),
+    and not an aspect word (材料 or 工本费 name no thing of their own)."""
+    if not answer.kb_mentions:
+        return ()
+    asking = [c for c in _CLAUSES.split(text) if c and is_question(c)]
+    return tuple(
+        t
+        for t in own.terms
+        if t not in answer.kb_mentions and not aspect_only(t) and any(t in c for c in asking)
+    )
 
 
 def _asks(text: str, answer: BotAnswer) -> bool:

@@ -79,6 +79,18 @@ async def test_a_thing_no_article_mentions_is_named_in_the_result(small_kb: Know
     assert (await small_kb.query("那车船税呢，在哪交")).novel_terms == ("车船税",)
 
 
+async def test_an_answer_carries_what_its_article_mentions(small_kb: KnowledgeBase):
+    """The query's things (novel or not) and the answered article's words: the router reads
+    whether the article it would repeat ever mentions what a follow-up names."""
+    result = await small_kb.query("那车船税呢，在哪交")
+    assert "车船税" in result.terms
+    answered = await small_kb.query(ARTICLES[0].question)
+    assert answered.best is not None
+    assert answered.best_mentions
+    assert "车船税" not in answered.best_mentions
+    assert all(w in answered.best_mentions for w in answered.terms)
+
+
 def test_search_marks_exact_words(small_kb: KnowledgeBase):
     hits = small_kb.search("停水")
     assert hits[0].article_id == "kb-0040"

@@ -357,6 +357,36 @@ async def test_a_follow_up_naming_what_no_article_mentions_is_not_the_topic_agai
     assert all("90天" not in r.text for r in result.replies)
 
 
+@pytest.mark.parametrize(
+    ("turn", "terms", "repeated"),
+    [
+        ("那交强险呢", ("交强险",), False),  # the topic article never mentions it
+        ("那参保登记呢", ("参保",), True),  # it does
+        ("要带啥材料", ("材料",), True),  # an aspect names no thing of its own
+        ("网上能办吗，月子里出不了门", ("月子",), True),  # said why, in a clause that asks nothing
+    ],
+)
+async def test_a_follow_up_naming_what_the_topic_article_never_mentions_is_not_it_again(
+    hub: Hub, turn: str, terms: tuple[str, ...], repeated: bool
+):
+    who = f"v25-{turn}"
+    await hub.say(who, "新生儿医保怎么办")
+    mentions = frozenset({"新生儿", "医保", "参保", "登记"})
+    topic_again = BotAnswer(
+        "consult",
+        0.7,
+        KbDecision.ANSWER,
+        "新生儿在出生后90天内办理居民医保参保登记。",
+        "kb-0001",
+        "社保医保",
+        terms=terms,
+        kb_mentions=mentions,
+    )
+    answer_when(hub, turn, topic_again)
+    result = await hub.say(who, turn)
+    assert any("90天" in r.text for r in result.replies) is repeated
+
+
 async def test_an_address_after_a_complaint_question_takes_the_complaint_in(hub: Hub):
     """楼下烧烤店油烟…你们管不管 is asked as a question and answered; the address that follows
     is where, for that complaint, whatever the parser makes of an address alone."""
