@@ -231,5 +231,7 @@ _PEOPLE_WORDS = (
     "阿姨 舅舅 舅妈 姑姑 姑妈 姨妈 伯伯 大爷 大妈 大姐 大哥"
 )
 PEOPLE = frozenset(_PEOPLE_WORDS.split())
-_BODY_WORDS = "腿脚 手脚 耳朵 眼睛 腰杆 腰椎 膝盖 身子 身体 心脏 肚子 嗓子 牙齿 头发 脑子 脑壳 腿 脚 手 腰 头"
+_BODY_WORDS = (
+    "腿脚 手脚 耳朵 眼睛 腰杆 腰椎 膝盖 身子 身体 心脏 肚子 嗓子 牙齿 头发 脑子 脑壳 腿 脚 手 腰 头"
+)
 BODY = frozenset(_BODY_WORDS.split())
