@@ -72,9 +72,12 @@ _PAST_OR_IF = re.compile(
 )
 _RESOLVED = re.compile(
     r"没有?人受伤|没有受伤|没什么事|人没事|没事了|(已经|早就?)(灭了|扑灭|处理好|好了|出院)"
-    r"|不是要|并不是|并没有|不是求救|差一?点|找回|找到了"
+    r"|人(倒|都|也)没事|不是要|并不是|并没有|不是求救|差一?点|找回|找到了"
 )
 _HABITUAL = re.compile(r"总是|老是|经常|常常|总说|总有|天天|时不时|有时候")
+_NO_SIGN_FOR_DAYS = re.compile(
+    r"(第?[几两三四五六七八九十\d]|好几)天(了)?[^，。！？,.!?]{0,4}(没|不)(见|出|开|接|应|回|拿)"
+)
 _REPORTED = re.compile(r"电视剧|电影|新闻|小说|游戏里|视频里|听说")
 _ADMIN = re.compile(
     r"报销|补贴|补助|补偿|申请|办理|补办|挂失|理赔|保险|医保|手续|材料|证明|备案|结算"
@@ -90,7 +93,11 @@ _LASTING = re.compile(
     r"多年|好几年|好些年|几年了|常年|长期|瘫痪|卧床|瘫在|行动不便|腿脚不|走不(了|动)(远)?路|走不远"
     r"|耳朵?背|耳聋|眼神不好|后遗症|残疾|坐轮椅|痴呆|阿尔茨海默"
 )
-_SUDDEN = re.compile(r"刚(?!好|需)|突然|一下子|这会儿|正在|今天|到现在|快来|救命|快(叫|派|点)")
+_SUDDEN = re.compile(
+    r"刚(?!好|需)|突然|一下子|这会儿|正在|今天|到现在|快来|救命|快(叫|派|点)"
+    # days without a sign of life are what happens now to someone who lives with a condition
+    "|" + _NO_SIGN_FOR_DAYS.pattern
+)
 _URGENT = re.compile(r"救命|快来人|快(叫|派|来)|赶紧|马上来|求求|求你们")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A call for help is evidence only with what it is said about: alone ("救命！") it is enough;
@@ -263,7 +270,8 @@ def _sentence_frame(norm: str) -> str | None:
         return "negated_or_resolved"
     if _REPORTED.search(norm):
         return "reported"
-    if _HABITUAL.search(norm):
+    if _HABITUAL.search(norm) and not _NO_SIGN_FOR_DAYS.search(norm):
+        # (平时天天出来买菜，这都第四天了没见人: the habit is what makes the silence alarming)
         return "habitual"
     if _ADMIN.search(norm) and not _URGENT.search(norm):
         return "administrative"

@@ -48,6 +48,7 @@ def test_the_lexicon_fires_on_short_present_emergencies_whatever_the_model_says(
         ("万一着火了怎么逃生", "framed:past_or_hypothetical"),
         ("我不是要求救，想问问养老院", "framed:negated_or_resolved"),
         ("没有人受伤，车子刮了一下", "framed:negated_or_resolved"),
+        ("快递箱子压扁了，碗碎了好几个，人倒没事", "framed:negated_or_resolved"),
         ("我妈总说胸闷", "framed:habitual"),
         ("电视剧里那个着火的场景", "framed:reported"),
         ("身份证被偷了，去哪里补办", "framed:administrative"),
@@ -99,6 +100,9 @@ def test_a_lasting_condition_or_an_errand_is_not_evidence_of_an_emergency_now(
         "我爸有老年痴呆，今天下午出去到现在还没回来",
         "瘫痪在床的爷爷突然脸色发紫，叫也叫不应",
         "坐轮椅的外公刚从轮椅上翻下来了，一动不动",
+        # days without a sign of life, whatever the condition or the habit before them
+        "楼下那个残疾大哥好几天没出门了，按门铃也没反应",
+        "王阿婆平时天天早上出来买菜，这都第四天了没见人",
     ],
 )
 def test_something_sudden_reopens_a_lasting_condition(text: str):

@@ -205,7 +205,7 @@ def test_counting_words_do_not_make_a_question():
 def test_regional_yes_words_confirm():
     from routing.intake import _confirms, _confirms_and_urges
 
-    assert all(_confirms(w) for w in ("对头", "要得", "中"))
+    assert all(_confirms(w) for w in ("对头", "要得", "中", "嗯呐，没毛病"))
     assert _confirms_and_urges("对头，就是那里")
     assert not _confirms_and_urges("对头，但是电话不对")
 
