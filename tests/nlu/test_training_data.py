@@ -68,7 +68,9 @@ def test_the_shipped_directory_is_the_shared_file_plus_our_sentences(
 # emergency_heldout.yml was run before this check covered it; its one near copy (of an older
 # training sentence, 小区的消防栓坏了, a non-emergency) stays, so its figures stay as measured.
 # written independently and close by chance (the held-out file came after the training sentence)
-KNOWN_CLOSE = frozenset({"小区的消防通道的门锁坏了", "家里老人瘫痪在床五六年了，有没有护理补贴可以申请"})
+KNOWN_CLOSE = frozenset(
+    {"小区的消防通道的门锁坏了", "家里老人瘫痪在床五六年了，有没有护理补贴可以申请"}
+)
 
 
 def test_extra_sentences_stay_away_from_every_held_out_file():
