@@ -533,6 +533,9 @@ class Router:
         sure = answer.confidence >= self.config.escalation.intent_confidence
         if answer.intent in feedback and sure and answer.decision is not KbDecision.ANSWER:
             return Say(feedback[answer.intent], answer, (replies.HUMAN_BUTTON,))
+        if answer.intent == "out_of_scope" and sure and answer.decision is KbDecision.NONE:
+            # (明天会落雨不: understood, and not something the hotline answers)
+            return Say(replies.OUT_OF_SCOPE, answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.ANSWER:
             return Say(answer.text, answer, (replies.HUMAN_BUTTON,))
         if answer.decision is KbDecision.CLARIFY and answer.choices:

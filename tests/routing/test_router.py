@@ -82,6 +82,8 @@ async def test_out_of_scope_turns_the_bot_is_sure_of_are_not_an_unsure_streak(hu
     await hub.say("v1", "明天会不会下雨")
     second = await hub.say("v1", "那后天会不会下雨")
     assert second.state is ConversationState.BOT
+    # told what the hotline is for, not asked to say it again in other words
+    assert "不在12345热线的服务范围内" in second.replies[0].text
 
 
 async def test_the_queue_position_is_told_when_an_agent_is_on_duty(hub: Hub):
