@@ -3,6 +3,8 @@ details."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mongo.client import Database
@@ -15,6 +17,16 @@ from routing.dialogue_state import (
     is_question,
 )
 from tests.routing.conftest import Hub, make_hub
+
+# the fake bot's answer to 新生儿医保怎么办, as the real bot would give it again for a follow-up
+MEDICAL_ANSWER = BotAnswer(
+    "consult",
+    0.7,
+    KbDecision.ANSWER,
+    "新生儿在出生后90天内办理居民医保参保登记。",
+    "kb-0001",
+    "社保医保",
+)
 
 
 def answer_when(hub: Hub, word: str, made: BotAnswer) -> None:
@@ -339,19 +351,7 @@ async def test_a_follow_up_naming_what_no_article_mentions_is_not_the_topic_agai
     """医保 answered; 那车船税呢 reads the topic again only by the topic's words: the bot must
     not repeat the medical-insurance answer for a thing the knowledge base does not hold."""
     await hub.say("v12", "新生儿医保怎么办")
-    answer_when(
-        hub,
-        "车船税",
-        BotAnswer(
-            "consult",
-            0.7,
-            KbDecision.ANSWER,
-            "新生儿在出生后90天内办理居民医保参保登记。",
-            "kb-0001",
-            "社保医保",
-            novel_terms=("车船税",),
-        ),
-    )
+    answer_when(hub, "车船税", replace(MEDICAL_ANSWER, novel_terms=("车船税",)))
     result = await hub.say("v12", "那车船税呢")
     assert result.replies
     assert all("90天" not in r.text for r in result.replies)
@@ -372,16 +372,7 @@ async def test_a_follow_up_naming_what_the_topic_article_never_mentions_is_not_i
     who = f"v25-{turn}"
     await hub.say(who, "新生儿医保怎么办")
     mentions = frozenset({"新生儿", "医保", "参保", "登记"})
-    topic_again = BotAnswer(
-        "consult",
-        0.7,
-        KbDecision.ANSWER,
-        "新生儿在出生后90天内办理居民医保参保登记。",
-        "kb-0001",
-        "社保医保",
-        terms=terms,
-        kb_mentions=mentions,
-    )
+    topic_again = replace(MEDICAL_ANSWER, terms=terms, kb_mentions=mentions)
     answer_when(hub, turn, topic_again)
     result = await hub.say(who, turn)
     assert any("90天" in r.text for r in result.replies) is repeated
@@ -536,30 +527,24 @@ async def test_asking_outright_for_a_person_queues_however_unsure_the_parser(hub
     assert result.state is ConversationState.QUEUED
 
 
-async def test_a_request_split_between_two_case_kinds_is_still_taken_in(hub: Hub):
-    """report_repair 0.48 with complaint 0.26 second: together the parser is sure a case is
-    asked for, and the best of them is taken in; one alone as unsure is not."""
-    split = BotAnswer(
-        "report_repair",
-        0.48,
-        KbDecision.NONE,
-        intents=(("report_repair", 0.48), ("complaint", 0.26), ("consult", 0.1)),
+@pytest.mark.parametrize(
+    ("who", "second", "intake"),
+    [
+        ("v20", ("complaint", 0.26), "repair"),  # together sure of a case: the best taken in
+        ("v21", ("consult", 0.3), ""),  # one request kind alone, unsure: nothing taken in
+    ],
+)
+async def test_a_request_split_between_two_case_kinds_is_still_taken_in(
+    hub: Hub, who: str, second: tuple[str, float], intake: str
+):
+    """report_repair 0.48 with complaint 0.26 second: the parser is sure a case is asked for."""
+    reading = BotAnswer(
+        "report_repair", 0.48, KbDecision.NONE, intents=(("report_repair", 0.48), second)
     )
-    answer_when(hub, "大坑", split)
-    result = await hub.say("v20", "路上有个大坑，好几个骑电动车的都摔过，能不能派人补一下")
+    answer_when(hub, "大坑", reading)
+    result = await hub.say(who, "路上有个大坑，好几个骑电动车的都摔过，能不能派人补一下")
     conv = await hub.stack.router.book.get(result.conversation_id)
-    assert (conv.dialogue.intake, conv.dialogue.asking) == ("repair", "address")
-
-    alone = BotAnswer(
-        "report_repair",
-        0.48,
-        KbDecision.NONE,
-        intents=(("report_repair", 0.48), ("consult", 0.3), ("complaint", 0.01)),
-    )
-    answer_when(hub, "路面", alone)
-    result = await hub.say("v21", "路面有点不平整，想问一下")
-    conv = await hub.stack.router.book.get(result.conversation_id)
-    assert conv.dialogue.intake == ""
+    assert conv.dialogue.intake == intake
 
 
 async def test_praise_and_a_suggestion_are_acknowledged_not_read_as_the_topic(hub: Hub):
