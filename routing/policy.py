@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from routing import replies
 from routing.bot import BotAnswer, KbDecision
 from routing.config import EscalationPolicy
 from routing.conversation_model import Priority
@@ -13,7 +14,7 @@ from routing.customers import Customer
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 # Feedback on the service (给你点个赞, 建议你们…): acknowledged, never read as a question about
 # the last topic, and not a turn the bot failed to understand
-FEEDBACK = frozenset({"praise", "suggestion", "rate_service"})
+FEEDBACK = frozenset(replies.FEEDBACK)
 _SERVICE_TYPE_QUEUE = "domestic_service"
 
 

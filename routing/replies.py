@@ -22,6 +22,7 @@ OUT_OF_SCOPE = (
     "需要人工服务请回复“转人工”。"
 )
 RATED = "感谢您的评价，我们会继续改进服务。还有其他问题可以随时问我。"
+FEEDBACK = {"praise": PRAISE, "suggestion": SUGGESTION, "rate_service": RATED}
 NOT_UNDERSTOOD = "抱歉，我还没有理解您的问题。能换个说法再描述一下吗？您也可以回复“转人工”。"
 CLARIFY_PREFIX = "您是想问以下哪个问题？"
 # an answer to a follow-up of a clarify offer nobody picked from: which question it answers

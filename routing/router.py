@@ -349,6 +349,11 @@ class Router:
             # (the words decide, at the least confidence the policy trusts: what the parser
             # itself was sure of stays as it said for the agents' transcript)
             own = replace(own, intent="ask_human", confidence=esc.intent_confidence)
+        doubtful = own.confidence < FEEDBACK_QUESTION_CONFIDENCE
+        if own.intent in FEEDBACK and doubtful and is_question(text):
+            # 能在手机上弄不，不想跑车管所 sounds like a suggestion to the parser: a question
+            # it is not sure beyond doubt is feedback is a question
+            own = replace(own, intent="consult")
         answer, query = await self._through_topic(state, text, own)
         again = answer.kb_article_id is not None and (
             answer.kb_article_id == state.topic_article
@@ -369,7 +374,7 @@ class Router:
         topic may answer), or its own answer."""
         found = follow_up_of(state, text)
         esc = self.config.escalation
-        if answer.intent in esc.emergency_intents or self._feedback(answer, text):
+        if answer.intent in esc.emergency_intents or self._feedback(answer):
             return answer, text
         if found is None:
             if answer.decision is KbDecision.NONE and in_topic_question(state, text):
@@ -438,15 +443,10 @@ class Router:
             return combined
         return picked
 
-    def _feedback(self, answer: BotAnswer, text: str) -> bool:
-        """Praise or a suggestion, not a question about the topic: the parser is sure, and
-        sure beyond doubt when the turn reads as a question (能在手机上弄不，不想跑车管所
-        sounds like a suggestion to it)."""
-        if answer.intent not in FEEDBACK:
-            return False
-        if is_question(text):
-            return answer.confidence >= FEEDBACK_QUESTION_CONFIDENCE
-        return answer.confidence >= self.config.escalation.intent_confidence
+    def _feedback(self, answer: BotAnswer) -> bool:
+        """Praise or a suggestion the parser is sure of: not a question about the topic."""
+        esc = self.config.escalation
+        return answer.intent in FEEDBACK and answer.confidence >= esc.intent_confidence
 
     def _in_context(self, rewritten: BotAnswer, own: BotAnswer) -> BotAnswer:
         """An answer found with the topic's help: its article, but what the turn itself asks
@@ -525,14 +525,9 @@ class Router:
                 return Say(text, answer)
             # no case to tell about, and the knowledge base answers the turn (那新证没下来这段
             # 时间坐飞机咋整 heard as a progress question): the answer is what was asked
-        feedback = {
-            "praise": replies.PRAISE,
-            "suggestion": replies.SUGGESTION,
-            "rate_service": replies.RATED,
-        }
+        if self._feedback(answer) and answer.decision is not KbDecision.ANSWER:
+            return Say(replies.FEEDBACK[answer.intent], answer, (replies.HUMAN_BUTTON,))
         sure = answer.confidence >= self.config.escalation.intent_confidence
-        if answer.intent in feedback and sure and answer.decision is not KbDecision.ANSWER:
-            return Say(feedback[answer.intent], answer, (replies.HUMAN_BUTTON,))
         if answer.intent == "out_of_scope" and sure and answer.decision is KbDecision.NONE:
             # (明天会落雨不: understood, and not something the hotline answers)
             return Say(replies.OUT_OF_SCOPE, answer, (replies.HUMAN_BUTTON,))
