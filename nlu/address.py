@@ -209,6 +209,7 @@ def _is_name(word: str) -> bool:
         _CJK.fullmatch(word) is not None
         and word not in _NOT_NAMES
         and word[-1] not in "区县市省的了在着过到把被给与跟从往向"
+        and "不" not in word  # a verb phrase (走不动路, 找不到路) names no road
     )
 
 

@@ -80,6 +80,9 @@ ASSIGNED_NOTICE_KEY = "assigned"
 # how sure the parser must be that a turn phrased as a question is feedback all the same
 # (建议你们以后能不能发个短信提醒 0.92; 能网上办不 不想跑车管所 is read as a suggestion at 0.62)
 FEEDBACK_QUESTION_CONFIDENCE = 0.85
+# from this confidence an out-of-scope turn (今天热死了，你们那边热不热) is never read with the
+# last topic: the topic-combined query would find the topic's article for small talk
+OFF_TOPIC_CONFIDENCE = 0.85
 
 
 class Router:
@@ -374,7 +377,8 @@ class Router:
         topic may answer), or its own answer."""
         found = follow_up_of(state, text)
         esc = self.config.escalation
-        if answer.intent in esc.emergency_intents or self._feedback(answer):
+        off_topic = answer.intent == "out_of_scope" and answer.confidence >= OFF_TOPIC_CONFIDENCE
+        if answer.intent in esc.emergency_intents or self._feedback(answer) or off_topic:
             return answer, text
         if found is None:
             if answer.decision is KbDecision.NONE and in_topic_question(state, text):

@@ -29,6 +29,17 @@ MEDICAL_ANSWER = BotAnswer(
 )
 
 
+def answer_exactly(hub: Hub, turn: str, made: BotAnswer) -> None:
+    """The bot gives `made` for the turn itself only, not for a topic-combined query that
+    contains it."""
+    usual = hub.bot.answer
+
+    async def answer(text: str) -> BotAnswer:
+        return made if text == turn else await usual(text)
+
+    hub.bot.answer = answer  # type: ignore[method-assign]
+
+
 def answer_when(hub: Hub, word: str, made: BotAnswer) -> None:
     """The bot gives `made` for any text containing `word` (a parser's reading the test
     controls), and its usual answer otherwise."""
@@ -561,12 +572,7 @@ async def test_praise_and_a_suggestion_are_acknowledged_not_read_as_the_topic(hu
 async def test_a_question_the_parser_half_hears_as_a_suggestion_stays_on_the_topic(hub: Hub):
     await hub.say("v23", "新生儿医保怎么办")
     turn = "医保能在手机上弄不，不想跑窗口"
-    usual = hub.bot.answer
-
-    async def answer(text: str) -> BotAnswer:  # the turn alone, not the topic-combined query
-        return BotAnswer("suggestion", 0.69, KbDecision.NONE) if text == turn else await usual(text)
-
-    hub.bot.answer = answer  # type: ignore[method-assign]
+    answer_exactly(hub, turn, BotAnswer("suggestion", 0.69, KbDecision.NONE))
     result = await hub.say("v23", turn)
     assert result.replies[0].text == "新生儿在出生后90天内办理居民医保参保登记。"
 
@@ -597,3 +603,13 @@ async def test_details_after_a_question_about_a_service_order_that_service(hub: 
     conv = await hub.stack.router.book.get(result.conversation_id)
     assert (conv.dialogue.intake, conv.dialogue.asking) == ("domestic_service_order", "confirm")
     assert conv.dialogue.slot("what") == "想搵个月嫂，点样约啊"
+
+
+async def test_small_talk_the_parser_is_sure_of_is_never_read_with_the_topic(hub: Hub):
+    """今天热死了，你们那边热不热 after an answer: the topic-combined query would find the
+    topic's article; a sure out-of-scope turn is told what the hotline is for instead."""
+    await hub.say("v26", "新生儿医保怎么办")
+    turn = "今天热死了，你们那边热不热"
+    answer_exactly(hub, turn, BotAnswer("out_of_scope", 0.95, KbDecision.NONE))
+    result = await hub.say("v26", turn)
+    assert "不在12345热线的服务范围内" in result.replies[0].text
