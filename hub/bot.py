@@ -47,8 +47,7 @@ class NluKbBot:
         entities = tuple((e.entity, e.value) for e in parsed.entities)
         if _is_small_talk(parsed, text):
             return BotAnswer(parsed.intent, parsed.confidence, KbDecision.NONE, entities=entities)
-        answer = combine(parsed, found, entities)
-        return replace(answer, intents=tuple((s.name, s.confidence) for s in parsed.ranking))
+        return combine(parsed, found, entities)
 
     def status(self) -> dict[str, object]:
         probe = getattr(self.parser, "status", None)
@@ -75,36 +74,8 @@ def combine(
         )
         for h in found.hits
     )
-    if decision is KbDecision.ANSWER and best is not None:
-        return BotAnswer(
-            parsed.intent,
-            parsed.confidence,
-            decision,
-            found.answer_text,
-            best.id,
-            category,
-            entities=entities,
-            kb_question=best.question,
-            ranking=ranking,
-            novel_terms=found.novel_terms,
-            terms=found.terms,
-            kb_mentions=found.best_mentions,
-        )
-    if decision is KbDecision.CLARIFY:
-        return BotAnswer(
-            parsed.intent,
-            parsed.confidence,
-            decision,
-            found.clarify_text,
-            None,
-            category,
-            found.choices,
-            entities,
-            ranking=ranking,
-            novel_terms=found.novel_terms,
-            terms=found.terms,
-        )
-    return BotAnswer(
+    # what every decision carries; an answer or a clarify adds the article or the choices
+    none = BotAnswer(
         parsed.intent,
         parsed.confidence,
         KbDecision.NONE,
@@ -112,7 +83,27 @@ def combine(
         ranking=ranking,
         novel_terms=found.novel_terms,
         terms=found.terms,
+        intents=tuple((s.name, s.confidence) for s in parsed.ranking),
     )
+    if decision is KbDecision.ANSWER and best is not None:
+        return replace(
+            none,
+            decision=decision,
+            text=found.answer_text,
+            kb_article_id=best.id,
+            kb_category=category,
+            kb_question=best.question,
+            kb_mentions=found.best_mentions,
+        )
+    if decision is KbDecision.CLARIFY:
+        return replace(
+            none,
+            decision=decision,
+            text=found.clarify_text,
+            kb_category=category,
+            choices=found.choices,
+        )
+    return none
 
 
 def _is_small_talk(parsed: ParseResult, text: str) -> bool:

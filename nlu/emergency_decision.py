@@ -165,9 +165,10 @@ class EmergencyDecision:
             return EmergencyVerdict(False, "figurative")
         if _denied(clauses):  # 家里没有煤气味: the model's alarm words are what is denied
             return EmergencyVerdict(False, "framed:negated")
-        if len(_CJK.findall(norm)) < self.config.min_cjk_chars:
+        chinese = len(_CJK.findall(norm))
+        if chinese < self.config.min_cjk_chars:
             return EmergencyVerdict(False, "low")
-        if len(_CJK.findall(norm)) < self.config.model_min_cjk_chars and not said_with_call:
+        if chinese < self.config.model_min_cjk_chars and not said_with_call:
             return EmergencyVerdict(False, "low")
         if _LASTING.search(norm) and not _SUDDEN.search(norm):
             return EmergencyVerdict(False, "framed:lasting")
